@@ -1,0 +1,144 @@
+//! Ed25519 (EdDSA) signing keys for access tokens.
+//!
+//! Production sets `SOLEUS_JWT_PRIVATE_KEY_FILE` to a PKCS#8 PEM file. When it is not set, the
+//! server creates `<data dir>/jwt-ed25519.pem` on first start (mode 0600) and keeps using it.
+
+use std::path::Path;
+
+use anyhow::{Context as _, anyhow};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, spki::der::pem::LineEnding};
+use jsonwebtoken::{DecodingKey, EncodingKey};
+use sha2::{Digest as _, Sha256};
+
+/// The current signing key, ready for jsonwebtoken.
+#[derive(Clone)]
+pub struct SigningKeys {
+    /// Key id: the RFC 7638 JWK thumbprint of the public key.
+    pub kid: String,
+    pub encoding: EncodingKey,
+    pub decoding: DecodingKey,
+    /// The public key, base64url (the JWK `x` member).
+    pub public_x: String,
+}
+
+impl std::fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeys")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKeys {
+    /// Loads the key at `path`; when `create_if_missing` and the file does not exist, generates one.
+    pub fn load_or_create(path: &Path, create_if_missing: bool) -> anyhow::Result<Self> {
+        if !path.exists() {
+            if !create_if_missing {
+                return Err(anyhow!(
+                    "SOLEUS_JWT_PRIVATE_KEY_FILE: {} does not exist",
+                    path.display()
+                ));
+            }
+            create_key_file(path)?;
+            tracing::warn!(
+                path = %path.display(),
+                "no signing key configured: generated a new Ed25519 key; set SOLEUS_JWT_PRIVATE_KEY_FILE in production"
+            );
+        }
+        let pem = std::fs::read_to_string(path)
+            .with_context(|| format!("SOLEUS_JWT_PRIVATE_KEY_FILE: cannot read {}", path.display()))?;
+        Self::from_pem(&pem).with_context(|| {
+            format!(
+                "SOLEUS_JWT_PRIVATE_KEY_FILE: {} is not a PKCS#8 Ed25519 private key",
+                path.display()
+            )
+        })
+    }
+
+    pub fn from_pem(pem: &str) -> anyhow::Result<Self> {
+        let signing = SigningKey::from_pkcs8_pem(pem).map_err(|e| anyhow!("{e}"))?;
+        let public_x = URL_SAFE_NO_PAD.encode(signing.verifying_key().as_bytes());
+        Ok(Self {
+            kid: thumbprint(&public_x),
+            encoding: EncodingKey::from_ed_pem(pem.as_bytes())?,
+            decoding: DecodingKey::from_ed_components(&public_x)?,
+            public_x,
+        })
+    }
+}
+
+/// RFC 7638 thumbprint of an OKP/Ed25519 public key.
+fn thumbprint(x: &str) -> String {
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+fn create_key_file(path: &Path) -> anyhow::Result<()> {
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| anyhow!("cannot encode the generated key: {e}"))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("SOLEUS_DATA_DIR: cannot create {}", dir.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("SOLEUS_DATA_DIR: cannot write {}", path.display()))?;
+    std::io::Write::write_all(&mut file, pem.as_bytes())
+        .with_context(|| format!("SOLEUS_DATA_DIR: cannot write {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_key_is_kept_and_signs_tokens() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("keys/jwt.pem");
+        let first = SigningKeys::load_or_create(&path, true)?;
+        let second = SigningKeys::load_or_create(&path, true)?;
+        assert_eq!(first.kid, second.kid, "the key must survive a restart");
+
+        // Also proves a crypto backend is compiled in: jsonwebtoken panics at run time otherwise.
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.kid = Some(first.kid.clone());
+        let claims = serde_json::json!({"sub": "u1", "exp": 4_102_444_800_u64});
+        let token = jsonwebtoken::encode(&header, &claims, &first.encoding)?;
+        let validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+        let data = jsonwebtoken::decode::<serde_json::Value>(&token, &second.decoding, &validation)?;
+        assert_eq!(data.claims["sub"], "u1");
+        Ok(())
+    }
+
+    #[test]
+    fn a_configured_but_missing_key_is_an_error_naming_the_variable() {
+        let err = SigningKeys::load_or_create(Path::new("/nonexistent/k.pem"), false)
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(err.contains("SOLEUS_JWT_PRIVATE_KEY_FILE"), "{err}");
+    }
+
+    #[test]
+    fn garbage_is_not_a_key() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("k.pem");
+        std::fs::write(&path, "not a key")?;
+        let err = SigningKeys::load_or_create(&path, true)
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(err.contains("SOLEUS_JWT_PRIVATE_KEY_FILE"), "{err}");
+        Ok(())
+    }
+}

@@ -1,0 +1,197 @@
+//! Settings from environment variables, with defaults that make `cargo run` just work.
+//!
+//! No global statics: `Settings` is built once in `main` (or by a test) and passed in.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow};
+
+/// Every setting the server reads. The README's configuration table lists the same variables.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `SOLEUS_HOST` (default `127.0.0.1`).
+    pub host: String,
+    /// `SOLEUS_PORT` (default `8080`; `0` picks a free port).
+    pub port: u16,
+    /// `SOLEUS_DATA_DIR` (default `data`): the SQLite file and generated keys live here.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL` (default `<data dir>/soleus.db`): a file path, or `postgres://…`.
+    pub database_url: String,
+    /// `SOLEUS_DB_POOL_SIZE` (default 8 on PostgreSQL, 4 on SQLite).
+    pub db_pool_size: u32,
+    /// `SOLEUS_WORKERS` (default: one per core).
+    pub workers: usize,
+    /// `SOLEUS_MAX_BODY_BYTES` (default 1 MiB): larger request bodies get 413.
+    pub max_body_bytes: usize,
+    /// `SOLEUS_SHUTDOWN_TIMEOUT_SECS` (default 30): grace period for in-flight requests.
+    pub shutdown_timeout: Duration,
+    /// `SOLEUS_JWT_PRIVATE_KEY_FILE` (default `<data dir>/jwt-ed25519.pem`, created when missing).
+    pub jwt_private_key_file: PathBuf,
+    /// Whether `SOLEUS_JWT_PRIVATE_KEY_FILE` was set explicitly (then a missing file is an error).
+    pub jwt_key_configured: bool,
+    /// `SOLEUS_MIN_CLIENT_VERSION` (default `1.0.0`): clients older than this should upgrade.
+    pub min_client_version: String,
+    /// `SOLEUS_LOG_FORMAT`: `json` (default) or `pretty`.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads settings through `lookup` (tests pass a map instead of mutating the environment).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let get = |key: &str| lookup(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let data_dir = PathBuf::from(get("SOLEUS_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| data_dir.join("soleus.db").to_string_lossy().into_owned());
+        let is_pg = crate::db::Backend::from_url(&database_url) == crate::db::Backend::Postgres;
+        let jwt_key = get("SOLEUS_JWT_PRIVATE_KEY_FILE");
+        Ok(Self {
+            host: get("SOLEUS_HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            port: parse(&get, "SOLEUS_PORT", 8080, "a port number (0-65535)")?,
+            db_pool_size: parse(
+                &get,
+                "SOLEUS_DB_POOL_SIZE",
+                if is_pg { 8 } else { 4 },
+                "a number from 1 to 256",
+            )
+            .and_then(|n: u32| {
+                (1..=256)
+                    .contains(&n)
+                    .then_some(n)
+                    .ok_or_else(|| anyhow!("SOLEUS_DB_POOL_SIZE must be a number from 1 to 256"))
+            })?,
+            workers: parse(&get, "SOLEUS_WORKERS", default_workers(), "a positive number").and_then(
+                |n: usize| {
+                    (n > 0)
+                        .then_some(n)
+                        .ok_or_else(|| anyhow!("SOLEUS_WORKERS must be a positive number"))
+                },
+            )?,
+            max_body_bytes: parse(&get, "SOLEUS_MAX_BODY_BYTES", 1024 * 1024, "a number of bytes")?,
+            shutdown_timeout: Duration::from_secs(parse(
+                &get,
+                "SOLEUS_SHUTDOWN_TIMEOUT_SECS",
+                30,
+                "a number of seconds",
+            )?),
+            jwt_key_configured: jwt_key.is_some(),
+            jwt_private_key_file: jwt_key.map_or_else(|| data_dir.join("jwt-ed25519.pem"), PathBuf::from),
+            min_client_version: get("SOLEUS_MIN_CLIENT_VERSION").unwrap_or_else(|| "1.0.0".into()),
+            log_format: match get("SOLEUS_LOG_FORMAT").as_deref() {
+                None | Some("json") => LogFormat::Json,
+                Some("pretty") => LogFormat::Pretty,
+                Some(other) => {
+                    return Err(anyhow!(
+                        "SOLEUS_LOG_FORMAT must be `json` or `pretty`, not `{other}`"
+                    ));
+                }
+            },
+            data_dir,
+            database_url,
+        })
+    }
+
+    /// Settings for tests: a random port, the given data folder and database.
+    pub fn for_tests(data_dir: PathBuf, database_url: String) -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 0,
+            jwt_private_key_file: data_dir.join("jwt-ed25519.pem"),
+            jwt_key_configured: false,
+            data_dir,
+            database_url,
+            db_pool_size: 4,
+            workers: 2,
+            max_body_bytes: 1024 * 1024,
+            shutdown_timeout: Duration::from_secs(1),
+            min_client_version: "1.0.0".into(),
+            log_format: LogFormat::Json,
+        }
+    }
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+fn parse<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: T,
+    expected: &str,
+) -> anyhow::Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    match get(key) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse()
+            .with_context(|| format!("{key} must be {expected}, not `{raw}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_make_cargo_run_work() -> anyhow::Result<()> {
+        let s = settings(&[])?;
+        assert_eq!((s.host.as_str(), s.port), ("127.0.0.1", 8080));
+        assert_eq!(s.database_url, "data/soleus.db");
+        assert_eq!(s.jwt_private_key_file, PathBuf::from("data/jwt-ed25519.pem"));
+        assert!(!s.jwt_key_configured);
+        assert_eq!(s.db_pool_size, 4);
+        Ok(())
+    }
+
+    #[test]
+    fn the_data_dir_moves_the_defaults() -> anyhow::Result<()> {
+        let s = settings(&[("SOLEUS_DATA_DIR", "/var/lib/soleus")])?;
+        assert_eq!(s.database_url, "/var/lib/soleus/soleus.db");
+        Ok(())
+    }
+
+    #[test]
+    fn postgres_gets_a_bigger_pool() -> anyhow::Result<()> {
+        let s = settings(&[("DATABASE_URL", "postgres://u:p@localhost/db")])?;
+        assert_eq!(s.db_pool_size, 8);
+        Ok(())
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable() {
+        for (key, value) in [
+            ("SOLEUS_PORT", "80800"),
+            ("SOLEUS_PORT", "http"),
+            ("SOLEUS_WORKERS", "0"),
+            ("SOLEUS_DB_POOL_SIZE", "1000"),
+            ("SOLEUS_LOG_FORMAT", "xml"),
+            ("SOLEUS_MAX_BODY_BYTES", "-1"),
+        ] {
+            let err = settings(&[(key, value)])
+                .err()
+                .map(|e| format!("{e:#}"))
+                .unwrap_or_default();
+            assert!(err.contains(key), "{key}={value}: {err}");
+        }
+    }
+}

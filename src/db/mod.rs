@@ -1,0 +1,234 @@
+//! Storage: one diesel code path over SQLite (embedded default) and PostgreSQL (production).
+//!
+//! Repository modules (one per resource) hold sync functions that take `&mut AnyConnection`.
+//! Handlers reach them only through [`run`], which moves the blocking work off the async workers.
+
+pub mod schema;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Pragmas every SQLite connection gets: concurrent readers with one writer (WAL), waiting
+/// instead of failing on a locked database, and enforced foreign keys.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                              PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+
+/// One connection type for both engines. PostgreSQL comes first: `establish` tries variants in
+/// order and SQLite accepts almost any string as a path (our pool never relies on that order:
+/// [`Manager`] picks the variant from the URL).
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = r2d2::Pool<Manager>;
+
+/// Which engine a `DATABASE_URL` selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// An r2d2 manager that opens the variant the URL names, so an odd URL can never fall through
+/// to SQLite and create a stray file, and connection errors keep their real message.
+#[derive(Debug)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+impl Manager {
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            backend: Backend::from_url(url),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.url)
+                .map(AnyConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn =
+                    diesel::SqliteConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Errors from the storage layer, before the HTTP policy in `error.rs` maps them.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("could not get a database connection: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("the blocking task was cancelled")]
+    Blocking(#[from] actix_web::error::BlockingError),
+}
+
+/// Opens the pool and applies pending migrations.
+///
+/// For SQLite the URL may be a plain path, `sqlite://path` or `file:path`; the parent folder is
+/// created. Returns an error naming what failed; start-up reports it and stops.
+pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
+    use anyhow::Context as _;
+    let url = url.trim();
+    anyhow::ensure!(!url.is_empty(), "DATABASE_URL must not be empty");
+    let manager = Manager::new(&normalise_sqlite_url(url));
+    if manager.backend() == Backend::Sqlite
+        && let Some(parent) = sqlite_path(url).parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("DATABASE_URL: cannot create folder {}", parent.display()))?;
+    }
+    // Connect once outside the pool: r2d2 would retry silently for the whole timeout.
+    let mut probe = manager.connect().with_context(|| {
+        format!(
+            "DATABASE_URL: cannot open the {} database",
+            manager.backend().as_str()
+        )
+    })?;
+    let applied = run_migrations(&mut probe).context("DATABASE_URL: migrations failed")?;
+    tracing::info!(backend = manager.backend().as_str(), applied, "database ready");
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .build(manager)
+        .context("DATABASE_URL: cannot build the connection pool")?;
+    Ok(pool)
+}
+
+fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> {
+    let result = match conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    result.map_err(|e| anyhow::anyhow!(e))
+}
+
+fn normalise_sqlite_url(url: &str) -> String {
+    match Backend::from_url(url) {
+        Backend::Postgres => url.to_owned(),
+        Backend::Sqlite => sqlite_path(url).to_string_lossy().into_owned(),
+    }
+}
+
+fn sqlite_path(url: &str) -> &Path {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .or_else(|| url.strip_prefix("file:"))
+        .unwrap_or(url);
+    Path::new(path.split('?').next().unwrap_or(path))
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool.
+///
+/// Use `conn.transaction(|conn| …)` inside `f` when several statements must succeed together.
+pub async fn run<T, E, F>(pool: &DbPool, f: F) -> Result<T, crate::error::ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Into<crate::error::ApiError> + Send + 'static,
+{
+    let pool = pool.clone();
+    let result = actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(DbError::Pool)?;
+        Ok::<_, crate::error::ApiError>(f(&mut conn).map_err(Into::into))
+    })
+    .await
+    .map_err(DbError::Blocking)?;
+    result?
+}
+
+impl AnyConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgresql(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Is the database reachable and migrated? Used by `/readyz`.
+pub fn check_ready(conn: &mut AnyConnection) -> QueryResult<i64> {
+    schema::app_meta::table.count().get_result(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_engine() {
+        assert_eq!(Backend::from_url("postgres://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::from_url("postgresql://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::from_url("data/soleus.db"), Backend::Sqlite);
+        assert_eq!(Backend::from_url("sqlite://data/x.db"), Backend::Sqlite);
+    }
+
+    #[test]
+    fn sqlite_urls_become_paths() {
+        assert_eq!(sqlite_path("sqlite://data/x.db"), Path::new("data/x.db"));
+        assert_eq!(sqlite_path("file:data/x.db?mode=rwc"), Path::new("data/x.db"));
+        assert_eq!(sqlite_path("/tmp/a.db"), Path::new("/tmp/a.db"));
+    }
+
+    #[test]
+    fn empty_url_is_refused() {
+        let err = connect("  ", 1).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+    }
+}

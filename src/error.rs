@@ -1,0 +1,383 @@
+//! The one error type handlers return, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Policy lives here and only here: which library error becomes which status, and what a
+//! client may see. 4xx means "do not retry this request unchanged"; 429 and 503 mean
+//! "retry later"; 500 carries no internals (the cause chain is logged with the request id).
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Base of the problem `type` URIs. They are stable identifiers, listed in the README.
+pub const PROBLEM_BASE: &str = "https://soleus-api.dev/problems/";
+
+/// One field-level error inside a 400 or 422 problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"field": "sets[0].reps", "pointer": "/sets/0/reps", "code": "range", "message": "must be between 0 and 1000"}))]
+pub struct FieldError {
+    /// Path of the offending field in the request, dotted with `[index]` for arrays
+    /// (`sets[0].reps`); for query and path parameters, the parameter name.
+    pub field: String,
+    /// The same location as an RFC 6901 JSON Pointer into the request body (RFC 9457 §3 style).
+    pub pointer: String,
+    /// Machine-readable reason: `required`, `unknown_field`, `invalid_type`, `range`, `length`, …
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        Self {
+            pointer: pointer_from_field(&field),
+            field,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// `sets[0].reps` → `/sets/0/reps`.
+fn pointer_from_field(field: &str) -> String {
+    if field.is_empty() {
+        return String::new();
+    }
+    let mut out = String::with_capacity(field.len() + 1);
+    for part in field.split(['.', '[']) {
+        let part = part.trim_end_matches(']');
+        if part.is_empty() {
+            continue;
+        }
+        out.push('/');
+        out.push_str(&part.replace('~', "~0").replace('/', "~1"));
+    }
+    out
+}
+
+/// RFC 9457 problem details. Every error response of this API has this shape.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "https://soleus-api.dev/problems/validation",
+    "title": "Unprocessable Content",
+    "status": 422,
+    "detail": "The request body has 1 invalid field.",
+    "instance": "/v1/programmes/preview",
+    "request_id": "6f1c7a0e-6c1b-4f7e-9d5a-8f3c2b1a0d9e",
+    "errors": [{"field": "age", "pointer": "/age", "code": "range", "message": "must be between 18 and 120"}]
+}))]
+pub struct Problem {
+    /// URI identifying the problem type (see the README's list of problem types).
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short summary of the problem type (the HTTP reason phrase).
+    pub title: String,
+    /// The HTTP status code, repeated for convenience.
+    pub status: u16,
+    /// Explanation specific to this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request path that produced the problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// Same value as the `X-Request-Id` response header; quote it when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Field-level errors (validation and malformed-input problems).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 200)]
+    pub errors: Vec<FieldError>,
+}
+
+/// Everything that can go wrong in a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed syntax: broken JSON, a query or path parameter of the wrong type.
+    #[error("bad request: {detail}")]
+    BadRequest { detail: String, errors: Vec<FieldError> },
+    /// Missing, invalid or expired credentials.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// Authenticated but not allowed.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<Method> },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    #[error("payload too large (limit {limit} bytes)")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    /// Well-formed but semantically invalid input.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// A dependency (the database) is unavailable; retry later.
+    #[error("service unavailable: {0}")]
+    ServiceUnavailable(String),
+    /// Anything unexpected. The cause is logged, never sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn invalid_field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    /// Problem type slug: the last segment of the `type` URI.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } => "bad-request",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not-found",
+            Self::MethodNotAllowed { .. } => "method-not-allowed",
+            Self::Conflict(_) => "conflict",
+            Self::PreconditionFailed(_) => "precondition-failed",
+            Self::PayloadTooLarge { .. } => "payload-too-large",
+            Self::UnsupportedMediaType(_) => "unsupported-media-type",
+            Self::Validation(_) => "validation",
+            Self::TooManyRequests { .. } => "rate-limited",
+            Self::ServiceUnavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        Some(match self {
+            Self::BadRequest { detail, .. } => detail.clone(),
+            Self::Unauthorized(d)
+            | Self::Forbidden(d)
+            | Self::NotFound(d)
+            | Self::Conflict(d)
+            | Self::PreconditionFailed(d)
+            | Self::UnsupportedMediaType(d)
+            | Self::ServiceUnavailable(d) => d.clone(),
+            Self::MethodNotAllowed { allow } => format!(
+                "This resource supports: {}.",
+                allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
+            ),
+            Self::PayloadTooLarge { limit } => {
+                format!("The request body exceeds the limit of {limit} bytes.")
+            }
+            Self::Validation(errors) => match errors.len() {
+                1 => "The request has 1 invalid field.".to_owned(),
+                n => format!("The request has {n} invalid fields."),
+            },
+            Self::TooManyRequests { retry_after_secs } => {
+                format!("Rate limit exceeded; retry after {retry_after_secs} seconds.")
+            }
+            Self::Internal(_) => return None,
+        })
+    }
+
+    /// The problem body (without request-specific members).
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        Problem {
+            type_uri: format!("{PROBLEM_BASE}{}", self.slug()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            instance: None,
+            request_id: None,
+            errors: match self {
+                Self::Validation(errors) | Self::BadRequest { errors, .. } => errors.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            tracing::error!(error.cause_chain = ?cause, "internal error");
+        }
+        let mut builder = HttpResponse::build(self.status_code());
+        builder.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            Self::MethodNotAllowed { allow } => {
+                let allow = allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+                builder.insert_header((header::ALLOW, allow));
+            }
+            Self::Unauthorized(_) => {
+                builder.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"soleus-api\""));
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::ServiceUnavailable(_) => {
+                builder.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
+        }
+        // The request-id middleware fills in `instance` and `request_id` on the way out.
+        builder.content_type(PROBLEM_JSON).json(self.problem())
+    }
+}
+
+impl From<validator::ValidationErrors> for ApiError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let mut out = Vec::new();
+        flatten_validation("", &errors, &mut out);
+        Self::Validation(out)
+    }
+}
+
+fn flatten_validation(prefix: &str, errors: &validator::ValidationErrors, out: &mut Vec<FieldError>) {
+    use validator::ValidationErrorsKind as Kind;
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            Kind::Field(list) => out.extend(list.iter().map(|e| {
+                let message = e
+                    .message
+                    .as_ref()
+                    .map_or_else(|| default_validation_message(e), ToString::to_string);
+                FieldError::new(path.clone(), e.code.as_ref(), message)
+            })),
+            Kind::Struct(inner) => flatten_validation(&path, inner, out),
+            Kind::List(items) => {
+                for (index, inner) in items {
+                    flatten_validation(&format!("{path}[{index}]"), inner, out);
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+}
+
+fn default_validation_message(e: &validator::ValidationError) -> String {
+    let param = |name: &str| e.params.get(name).map(ToString::to_string);
+    match e.code.as_ref() {
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "is out of range".to_owned(),
+        },
+        "length" => match (param("min"), param("max"), param("equal")) {
+            (_, _, Some(eq)) => format!("must have exactly {eq} characters or items"),
+            (Some(min), Some(max), _) => format!("must have between {min} and {max} characters or items"),
+            (Some(min), None, _) => format!("must have at least {min} characters or items"),
+            (None, Some(max), _) => format!("must have at most {max} characters or items"),
+            _ => "has an invalid length".to_owned(),
+        },
+        "email" => "must be a valid email address".to_owned(),
+        code => format!("is invalid ({code})"),
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        use crate::db::DbError;
+        use diesel::result::{DatabaseErrorKind, Error as Diesel};
+        match e {
+            DbError::Query(Diesel::NotFound) => Self::NotFound("The resource does not exist.".into()),
+            DbError::Query(Diesel::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                Self::Conflict("The resource already exists.".into())
+            }
+            DbError::Pool(cause) => {
+                tracing::warn!(error = %cause, "database pool unavailable");
+                Self::ServiceUnavailable("The database is temporarily unavailable; retry later.".into())
+            }
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        crate::db::DbError::Query(e).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_follow_rfc6901() {
+        assert_eq!(pointer_from_field("sets[0].reps"), "/sets/0/reps");
+        assert_eq!(pointer_from_field("age"), "/age");
+        assert_eq!(pointer_from_field("a/b"), "/a~1b");
+        assert_eq!(pointer_from_field(""), "");
+    }
+
+    #[test]
+    fn internal_errors_carry_no_detail() {
+        let p = ApiError::Internal(anyhow::anyhow!("secret table name")).problem();
+        assert_eq!(p.status, 500);
+        assert!(p.detail.is_none());
+        assert_eq!(p.type_uri, "https://soleus-api.dev/problems/internal");
+    }
+
+    #[test]
+    fn every_status_has_its_slug_and_title() {
+        let cases = [
+            (ApiError::bad_request("x"), 400, "bad-request"),
+            (ApiError::Unauthorized("x".into()), 401, "unauthorized"),
+            (
+                ApiError::MethodNotAllowed {
+                    allow: vec![Method::GET],
+                },
+                405,
+                "method-not-allowed",
+            ),
+            (ApiError::PayloadTooLarge { limit: 1 }, 413, "payload-too-large"),
+            (ApiError::Validation(vec![]), 422, "validation"),
+            (
+                ApiError::TooManyRequests { retry_after_secs: 3 },
+                429,
+                "rate-limited",
+            ),
+        ];
+        for (err, status, slug) in cases {
+            let p = err.problem();
+            assert_eq!(p.status, status, "{slug}");
+            assert!(p.type_uri.ends_with(slug), "{slug}");
+            assert!(!p.title.is_empty());
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! Request extractors that turn every kind of bad input into a problem naming the field.
+//!
+//! * [`Json`]: 415 unless the body is JSON, 413 over the size limit, 400 when it is not valid
+//!   JSON, 422 with a field path for wrong types, missing or unknown fields and validator rules.
+//! * [`Query`]: 400 with the parameter name for anything wrong in the query string.
+//!
+//! Integral floats (`611.0`) are accepted wherever an integer is expected: JSON Schema counts
+//! them as integers, and generated clients send them.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use validator::Validate;
+
+use crate::error::{ApiError, FieldError};
+
+/// Largest accepted request body, in bytes (from `SOLEUS_MAX_BODY_BYTES`).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body, deserialised strictly and validated.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().map_or(1024 * 1024, |l| l.0);
+        let content_type = check_content_type(req);
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            content_type?;
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let bytes = body
+                .await
+                .map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
+                    Some(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
+                    _ => ApiError::bad_request("The request body could not be read."),
+                })?;
+            if bytes.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
+    let raw = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json")) {
+        Ok(())
+    } else if essence.is_empty() {
+        Err(ApiError::UnsupportedMediaType(
+            "The request has no Content-Type; send the body as application/json.".into(),
+        ))
+    } else {
+        Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type `{essence}` is not supported; send the body as application/json."
+        )))
+    }
+}
+
+/// Parses and validates a JSON document into `T` (used by [`Json`] and by batch endpoints).
+pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "The request body is empty; send a JSON object.",
+        ));
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(format!(
+            "The request body is not valid JSON (line {}, column {}): {}.",
+            e.line(),
+            e.column(),
+            strip_position(&e.to_string())
+        ))
+    })?;
+    from_value(normalise_integral_floats(value))
+}
+
+/// Deserialises an already-parsed JSON value into `T` and validates it.
+pub fn from_value<T: DeserializeOwned + Validate>(value: Value) -> Result<T, ApiError> {
+    let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
+        ApiError::Validation(vec![field_error(
+            &e.path().to_string(),
+            &e.into_inner().to_string(),
+        )])
+    })?;
+    parsed.validate()?;
+    Ok(parsed)
+}
+
+/// serde_json appends " at line X column Y"; the problem says where in its own words.
+fn strip_position(message: &str) -> &str {
+    message.split(" at line ").next().unwrap_or(message)
+}
+
+/// Turns a serde message at `path` into a field error with a stable code.
+fn field_error(path: &str, message: &str) -> FieldError {
+    let path = if path == "." { "" } else { path };
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(|name| join(path, name))
+    };
+    if message.starts_with("unknown field `") {
+        // The path already ends with the unknown key.
+        return FieldError::new(path, "unknown_field", "is not a field of this object; remove it");
+    }
+    if let Some(field) = named("missing field `") {
+        return FieldError::new(field, "required", "is required");
+    }
+    let code = if message.starts_with("invalid type") {
+        "invalid_type"
+    } else if message.starts_with("unknown variant") {
+        "invalid_value"
+    } else {
+        "invalid"
+    };
+    let message = strip_position(message).replace('`', "'");
+    FieldError::new(if path.is_empty() { "body" } else { path }, code, message)
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// `611.0` → `611`, recursively. Non-integral and out-of-range numbers are left alone.
+pub fn normalise_integral_floats(value: Value) -> Value {
+    match value {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(normalise_integral_floats).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, normalise_integral_floats(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Query-string parameters, deserialised strictly and validated; any problem is a 400.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+/// Parses a query string into `T`. Repeated parameters are an error unless `T` expects a list.
+pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
+    let pairs = form_urlencoded::parse(query.as_bytes());
+    let parsed: T =
+        serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs)).map_err(|e| {
+            let error = field_error(&e.path().to_string(), &e.into_inner().to_string());
+            ApiError::BadRequest {
+                detail: format!("Query parameter `{}` {}.", error.field, error.message),
+                errors: vec![error],
+            }
+        })?;
+    parsed.validate().map_err(|e| match ApiError::from(e) {
+        ApiError::Validation(errors) => ApiError::BadRequest {
+            detail: match errors.first() {
+                Some(first) => format!("Query parameter `{}` {}.", first.field, first.message),
+                None => "The query string is invalid.".into(),
+            },
+            errors,
+        },
+        other => other,
+    })?;
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Set {
+        #[validate(range(min = 0, max = 1000))]
+        reps: u32,
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        #[allow(dead_code)]
+        name: String,
+        #[validate(nested)]
+        sets: Vec<Set>,
+    }
+
+    fn err(json: &str) -> Vec<FieldError> {
+        match parse_json::<Body>(json.as_bytes()) {
+            Err(ApiError::Validation(errors)) => errors,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_named_with_their_path() {
+        let e = err(r#"{"name":"a","sets":[{"reps":1,"rpe":3}]}"#);
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code.as_str()),
+            ("sets[0].rpe", "unknown_field")
+        );
+        let e = err(r#"{"name":"a","sets":[],"colour":"red"}"#);
+        assert_eq!(
+            (e[0].field.as_str(), e[0].pointer.as_str()),
+            ("colour", "/colour")
+        );
+    }
+
+    #[test]
+    fn missing_and_mistyped_fields_are_named() {
+        let e = err(r#"{"sets":[]}"#);
+        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("name", "required"));
+        let e = err(r#"{"name":"a","sets":[{"reps":"ten"}]}"#);
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code.as_str()),
+            ("sets[0].reps", "invalid_type")
+        );
+    }
+
+    #[test]
+    fn validator_rules_report_nested_paths() {
+        let e = err(r#"{"name":"a","sets":[{"reps":1},{"reps":5000}]}"#);
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code.as_str()),
+            ("sets[1].reps", "range")
+        );
+        assert_eq!(e[0].message, "must be between 0 and 1000");
+    }
+
+    #[test]
+    fn integral_floats_are_integers() -> Result<(), ApiError> {
+        let b: Body = parse_json(br#"{"name":"a","sets":[{"reps":611.0}]}"#)?;
+        assert_eq!(b.sets[0].reps, 611);
+        let e = err(r#"{"name":"a","sets":[{"reps":6.5}]}"#);
+        assert_eq!(e[0].code, "invalid_type");
+        Ok(())
+    }
+
+    #[test]
+    fn broken_json_is_a_400_with_position() {
+        match parse_json::<Body>(b"{\"name\": ") {
+            Err(ApiError::BadRequest { detail, .. }) => assert!(detail.contains("line 1"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_json::<Body>(b"  "),
+            Err(ApiError::BadRequest { .. })
+        ));
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Q {
+        #[validate(range(min = 1, max = 100))]
+        limit: Option<u32>,
+    }
+
+    #[test]
+    fn query_errors_are_400_naming_the_parameter() {
+        for (qs, field) in [
+            ("limit=abc", "limit"),
+            ("limit=500", "limit"),
+            ("colour=red", "colour"),
+        ] {
+            match parse_query::<Q>(qs) {
+                Err(ApiError::BadRequest { errors, detail }) => {
+                    assert_eq!(errors[0].field, field, "{qs}");
+                    assert!(detail.contains(field), "{qs}: {detail}");
+                }
+                other => panic!("{qs}: {other:?}"),
+            }
+        }
+        assert!(matches!(parse_query::<Q>("limit=5"), Ok(Q { limit: Some(5) })));
+    }
+}

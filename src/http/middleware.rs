@@ -1,0 +1,127 @@
+//! The one middleware every request passes through.
+//!
+//! * assigns the request id (echoing a sane client `X-Request-Id`) and returns it on every response;
+//! * answers `HEAD` like `GET` (the body is dropped by the server);
+//! * makes every error a problem document with `instance` and `request_id`, including errors
+//!   raised by actix itself or by the docs service;
+//! * writes one JSON log line per request.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage as _, HttpResponse};
+use tracing::Instrument as _;
+
+use crate::error::{ApiError, PROBLEM_JSON, Problem};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A client-supplied id is echoed when it is 1–128 visible ASCII characters without spaces.
+fn sane_request_id(value: &HeaderValue) -> Option<String> {
+    let s = value.to_str().ok()?;
+    let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
+    ok.then(|| s.to_owned())
+}
+
+/// The request id of the current request, for handlers that want to log or return it.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+pub async fn request_context(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(sane_request_id)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let method = req.method().clone();
+    if method == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    let path = req.path().to_owned();
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+
+    // Handler and extractor errors arrive as responses carrying the error; `?` only passes on
+    // failures of the service chain itself, which actix renders.
+    let mut res = next
+        .call(req)
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
+    if res.status().is_client_error() || res.status().is_server_error() {
+        res = to_problem(res, &path, &request_id);
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+    let status = res.status().as_u16();
+    let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    span.in_scope(|| tracing::info!(status, duration_us, "request finished"));
+    Ok(res)
+}
+
+/// Re-renders an error response as a problem document carrying `instance` and `request_id`.
+fn to_problem(res: ServiceResponse<BoxBody>, path: &str, request_id: &str) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let api_error = res.response().error().and_then(|e| e.as_error::<ApiError>());
+    let problem = match api_error {
+        Some(err) => err.problem(),
+        None if is_problem => return res,
+        None => problem_for_status(status, res.response().error().map(ToString::to_string)),
+    };
+    let problem = Problem {
+        instance: Some(path.to_owned()),
+        request_id: Some(request_id.to_owned()),
+        ..problem
+    };
+    let (req, old) = res.into_parts();
+    let mut builder = HttpResponse::build(status);
+    // Keep headers such as Allow, WWW-Authenticate and Retry-After.
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            builder.append_header((name.clone(), value.clone()));
+        }
+    }
+    let new = builder.content_type(PROBLEM_JSON).json(problem);
+    ServiceResponse::new(req, new)
+}
+
+/// A problem for an error that did not come from [`ApiError`] (actix internals, the docs service).
+fn problem_for_status(status: StatusCode, detail: Option<String>) -> Problem {
+    let err = match status.as_u16() {
+        400 => ApiError::bad_request(detail.unwrap_or_else(|| "The request is malformed.".into())),
+        404 => ApiError::NotFound(detail.unwrap_or_else(|| "No such resource.".into())),
+        413 => ApiError::PayloadTooLarge { limit: 0 },
+        415 => ApiError::UnsupportedMediaType(detail.unwrap_or_default()),
+        s if s >= 500 => ApiError::Internal(anyhow::anyhow!(detail.unwrap_or_default())),
+        _ => {
+            return Problem {
+                type_uri: "about:blank".into(),
+                title: status.canonical_reason().unwrap_or("Error").into(),
+                status: status.as_u16(),
+                detail,
+                instance: None,
+                request_id: None,
+                errors: Vec::new(),
+            };
+        }
+    };
+    let mut problem = err.problem();
+    if status.as_u16() == 413 {
+        problem.detail = Some("The request body is too large.".into());
+    }
+    problem.status = status.as_u16();
+    problem
+}

@@ -1,0 +1,7 @@
+//! HTTP plumbing shared by every route: extractors, the request middleware, the fallback.
+
+pub mod extract;
+pub mod fallback;
+pub mod middleware;
+
+pub use extract::{BodyLimit, Json, Query};

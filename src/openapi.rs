@@ -1,0 +1,207 @@
+//! The OpenAPI document: built from the same registration table as the routes
+//! (`routes::configure`), then completed with the error responses every operation can produce.
+//!
+//! `openapi/openapi.json` is this document, committed; `tests/api/openapi.rs` fails when it drifts.
+//! Regenerate with `UPDATE_OPENAPI=1 cargo test --test api openapi`.
+
+use utoipa::OpenApi;
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
+};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa_actix_web::AppExt as _;
+
+use crate::error::{PROBLEM_JSON, Problem};
+
+const DESCRIPTION: &str = "\
+Exercise catalogue, personalised soleus programmes and workout-session sync for fitness apps, \
+partner platforms and clinicians' tools.
+
+**Versioning.** Everything under `/v1` only ever changes additively: new fields, new endpoints, new \
+enum values never appear in requests you already send. `GET /v1/meta` reports the build, the storage \
+engine, the catalogue dataset version and the minimum supported client version.
+
+**Errors.** Every error is an RFC 9457 `application/problem+json` document with `type`, `title`, \
+`status`, `detail`, `instance` and `request_id`; input errors add `errors: [{field, pointer, code, \
+message}]`. 400 means the request is malformed (not JSON, a bad query or path parameter); 422 means \
+well-formed JSON that breaks a rule (wrong type, missing or unknown field, out of range). Unknown \
+fields are rejected, never silently dropped. 4xx errors are permanent: do not retry unchanged. 429 \
+and 503 are temporary: retry after `Retry-After` seconds. Quote the `X-Request-Id` response header \
+when reporting a problem; send your own `X-Request-Id` (1-128 visible ASCII characters) to have it echoed.
+
+**Numbers.** Integer fields accept integral JSON numbers written as floats (`12.0`).
+
+**Medical honesty.** The API screens, explains and refers; it does not diagnose.";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "soleus-api",
+        description = DESCRIPTION,
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    tags(
+        (name = "operations", description = "Liveness and readiness probes for orchestrators and load balancers."),
+        (name = "meta", description = "What this server is: API version, build, storage engine, dataset and client versions."),
+    ),
+    components(schemas(Problem, crate::error::FieldError)),
+    modifiers(&SecuritySchemes),
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer_auth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "End-user access token from `POST /v1/auth/token`: an EdDSA-signed JWT \
+                         (RFC 8725 practices: algorithm pinned, `iss`/`aud`/`exp`/`nbf` checked), \
+                         valid for about 15 minutes.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "partner_oauth",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/v1/oauth/token",
+                    Scopes::from_iter([
+                        ("catalogue:read", "Read the exercise catalogue"),
+                        ("programmes:read", "Read a consenting user's programmes"),
+                        ("programmes:write", "Create programmes for a consenting user"),
+                        ("sessions:read", "Read a consenting user's workout sessions"),
+                        (
+                            "sessions:write",
+                            "Create and sync a consenting user's workout sessions",
+                        ),
+                    ]),
+                ))],
+                "Partner platforms: OAuth 2.0 client credentials (RFC 6749 §4.4); the token acts on a \
+                 user's data only while that user's grant is active.",
+            )),
+        );
+    }
+}
+
+/// Reusable error responses, referenced from every operation that can produce them.
+const COMMON_RESPONSES: [(&str, &str, &str); 6] = [
+    (
+        "400",
+        "BadRequest",
+        "Malformed request: the body is not JSON, or a query or path parameter is invalid.",
+    ),
+    ("404", "NotFound", "No such resource."),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The request body exceeds the size limit.",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The request body is not `application/json`.",
+    ),
+    (
+        "422",
+        "ValidationFailed",
+        "The body is well-formed JSON but breaks a rule; `errors` names each field.",
+    ),
+    (
+        "500",
+        "InternalError",
+        "Unexpected failure. No internals are disclosed; quote the request id.",
+    ),
+];
+
+fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+/// Adds the errors the framework can produce to each operation that has not declared them:
+/// 500 everywhere; 400 with parameters or a body; 413, 415 and 422 with a body; 404 with path
+/// parameters.
+fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
+    let components = api.components.get_or_insert_with(Default::default);
+    for (_, name, description) in COMMON_RESPONSES {
+        components
+            .responses
+            .insert(name.to_owned(), RefOr::T(problem_response(description)));
+    }
+    for item in api.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+            &mut item.head,
+        ];
+        for op in ops.into_iter().flatten() {
+            let has_body = op.request_body.is_some();
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let has_params = !params.is_empty();
+            let has_path_params = params.iter().any(
+                |p| matches!(p, RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Path),
+            );
+            for (status, name, _) in COMMON_RESPONSES {
+                let wanted = match status {
+                    "400" => has_body || has_params,
+                    "404" => has_path_params,
+                    "413" | "415" | "422" => has_body,
+                    _ => true,
+                };
+                if wanted {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+        }
+    }
+}
+
+/// Builds the complete document without a database or a running server.
+pub fn build_openapi() -> utoipa::openapi::OpenApi {
+    let (_app, mut api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    add_common_responses(&mut api);
+    api
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_documents_a_500_problem() {
+        let api = build_openapi();
+        for (path, item) in &api.paths.paths {
+            for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                .into_iter()
+                .flatten()
+            {
+                assert!(op.responses.responses.contains_key("500"), "{path}");
+            }
+        }
+    }
+}

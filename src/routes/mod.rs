@@ -1,0 +1,15 @@
+//! The one registration table: every API endpoint is a `#[utoipa::path]` handler registered
+//! here with `.service(...)`, so routes and the OpenAPI document come from the same list.
+//! State is attached by `startup`, not here, so the document can be built without a database.
+
+pub mod meta;
+pub mod ops;
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(ops::healthz)
+        .service(ops::readyz)
+        .service(scope::scope("/v1").service(meta::get_meta));
+}

@@ -1,0 +1,133 @@
+//! Builds the application (database, keys, listener, routes) and runs it.
+//!
+//! `build` binds the listener first, so tests can ask for port 0 and read back the real port.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context as _;
+use utoipa_actix_web::AppExt as _;
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+use crate::auth::keys::SigningKeys;
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::error::ApiError;
+use crate::http::fallback::{self, RouteTable};
+use crate::http::{BodyLimit, middleware};
+use crate::routes::{self, meta};
+
+/// Extra (non-API) routes to mount; tests use this to exercise the extractors.
+pub type ExtraRoutes = fn(&mut web::ServiceConfig);
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: DbPool,
+}
+
+impl Application {
+    /// Opens the database (running migrations), loads or creates the signing key and binds the
+    /// listener. Any failure is an error whose message names the setting at fault.
+    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, None)
+    }
+
+    pub fn build_with(settings: &Settings, extra: Option<ExtraRoutes>) -> anyhow::Result<Self> {
+        let pool = db::connect(&settings.database_url, settings.db_pool_size)?;
+        let keys = SigningKeys::load_or_create(&settings.jwt_private_key_file, !settings.jwt_key_configured)?;
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port)).with_context(|| {
+            format!(
+                "SOLEUS_HOST/SOLEUS_PORT: cannot listen on {}:{}",
+                settings.host, settings.port
+            )
+        })?;
+        let port = listener.local_addr()?.port();
+
+        let api = crate::openapi::build_openapi();
+        let state = State {
+            routes: web::Data::new(RouteTable::from_openapi(&api)),
+            meta: web::Data::new(meta::Meta {
+                api_version: "v1",
+                build: meta::Build::CURRENT,
+                storage: db::Backend::from_url(&settings.database_url),
+                catalogue_version: None,
+                min_client_version: settings.min_client_version.clone(),
+            }),
+            pool: web::Data::new(pool.clone()),
+            keys: web::Data::new(keys),
+            body_limit: BodyLimit(settings.max_body_bytes),
+        };
+        let server = HttpServer::new(move || {
+            let state = state.clone();
+            App::new()
+                .wrap(from_fn(middleware::request_context))
+                .wrap(Compress::default())
+                .app_data(state.routes)
+                .app_data(state.meta)
+                .app_data(state.pool)
+                .app_data(state.keys)
+                .app_data(state.body_limit)
+                .app_data(web::PathConfig::default().error_handler(|err, _| {
+                    ApiError::bad_request(format!("A path parameter is invalid: {err}.")).into()
+                }))
+                .into_utoipa_app()
+                .configure(routes::configure)
+                .into_app()
+                .configure(|cfg| {
+                    if let Some(extra) = extra {
+                        extra(cfg);
+                    }
+                })
+                .service(web::resource("/docs").route(web::get().to(docs_redirect)))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .url("/openapi.json", api.clone())
+                        .config(
+                            Config::from("/openapi.json")
+                                .validator_url("none")
+                                .try_it_out_enabled(true),
+                        ),
+                )
+                .default_service(web::to(fallback::not_matched))
+        })
+        .workers(settings.workers)
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server, pool })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The pool the server uses (tests read stored rows through it).
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then stops accepting and lets in-flight requests finish
+    /// (up to `SOLEUS_SHUTDOWN_TIMEOUT_SECS`).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Per-worker copies of the shared state (cheap: every member is an `Arc`).
+#[derive(Clone)]
+struct State {
+    routes: web::Data<RouteTable>,
+    meta: web::Data<meta::Meta>,
+    pool: web::Data<DbPool>,
+    keys: web::Data<SigningKeys>,
+    body_limit: BodyLimit,
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}

@@ -1,0 +1,273 @@
+//! Every error class the server can produce is an RFC 9457 problem with the right status.
+//! The body/query/path classes use test-only probe routes built from the library's own
+//! extractors, mounted on the real server.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::json;
+use soleus_api::db::{self, DbPool};
+use soleus_api::error::ApiError;
+use soleus_api::http::{Json, Query};
+use validator::Validate;
+
+use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+struct ProbeSet {
+    #[validate(range(min = 0, max = 1000))]
+    reps: u32,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+struct ProbeBody {
+    #[validate(length(min = 1, max = 20))]
+    name: String,
+    #[validate(range(min = 0, max = 10))]
+    rpe: u8,
+    #[serde(default)]
+    #[validate(nested)]
+    sets: Vec<ProbeSet>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+struct ProbeQuery {
+    #[validate(range(min = 1, max = 100))]
+    limit: Option<u32>,
+}
+
+#[post("/__probe/json")]
+async fn probe_json(body: Json<ProbeBody>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"name": body.name, "rpe": body.rpe, "sets": body.sets.len()}))
+}
+
+#[get("/__probe/query")]
+async fn probe_query(query: Query<ProbeQuery>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"limit": query.limit}))
+}
+
+#[get("/__probe/path/{n}")]
+async fn probe_path(n: web::Path<u32>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"n": n.into_inner()}))
+}
+
+#[get("/__probe/db-error")]
+async fn probe_db_error(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+    use diesel::RunQueryDsl as _;
+    db::run(&pool, |conn| {
+        diesel::sql_query("SELECT * FROM secret_missing_table").execute(conn)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+fn probes(cfg: &mut web::ServiceConfig) {
+    cfg.service(probe_json)
+        .service(probe_query)
+        .service(probe_path)
+        .service(probe_db_error);
+}
+
+async fn probe_app() -> TestApp {
+    spawn_app_with(|s| s.max_body_bytes = 4096, Some(probes)).await
+}
+
+#[actix_web::test]
+async fn unknown_route_is_a_404_problem() {
+    let app = spawn_app().await;
+    let res = app.get("/v1/no-such-thing").await;
+    let body = assert_problem(&res, 404);
+    assert_eq!(body["type"], "https://soleus-api.dev/problems/not-found");
+    assert_eq!(body["instance"], "/v1/no-such-thing");
+}
+
+#[actix_web::test]
+async fn wrong_method_on_a_known_path_is_a_405_problem_with_allow() {
+    let app = spawn_app().await;
+    for method in ["POST", "PUT", "PATCH", "DELETE"] {
+        let req = app.client.request(method.parse().unwrap(), app.url("/v1/meta"));
+        let res = app.send(req, None).await;
+        let body = assert_problem(&res, 405);
+        assert_eq!(res.header("allow"), Some("GET, HEAD"), "{method}");
+        assert_eq!(body["type"], "https://soleus-api.dev/problems/method-not-allowed");
+    }
+}
+
+#[actix_web::test]
+async fn a_valid_body_is_accepted_including_integral_floats() {
+    let app = probe_app().await;
+    let res = app
+        .post_json(
+            "/__probe/json",
+            &json!({"name": "a", "rpe": 7.0, "sets": [{"reps": 611.0}]}),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 200, "{:?}", res.body);
+    assert_eq!(res.json(), json!({"name": "a", "rpe": 7, "sets": 1}));
+}
+
+#[actix_web::test]
+async fn malformed_json_is_a_400_problem() {
+    let app = probe_app().await;
+    for (case, raw) in [
+        ("truncated", "{\"name\": \"a\","),
+        ("not json", "name=a"),
+        ("empty", ""),
+    ] {
+        let res = app
+            .post_raw("/__probe/json", "application/json", raw.as_bytes())
+            .await;
+        let body = assert_problem(&res, 400);
+        assert_eq!(
+            body["type"], "https://soleus-api.dev/problems/bad-request",
+            "{case}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains("JSON"),
+            "{case}: {body}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn an_unknown_field_is_a_422_naming_it_never_dropped() {
+    let app = probe_app().await;
+    let res = app
+        .post_json(
+            "/__probe/json",
+            &json!({"name": "a", "rpe": 3, "sets": [{"reps": 1, "weight": 20}]}),
+        )
+        .await;
+    let body = assert_problem(&res, 422);
+    assert_eq!(
+        body["errors"],
+        json!([{"field": "sets[0].weight", "pointer": "/sets/0/weight", "code": "unknown_field",
+                "message": "is not a field of this object; remove it"}])
+    );
+    let res = app
+        .post_json("/__probe/json", &json!({"name": "a", "rpe": 3, "colour": "red"}))
+        .await;
+    assert_eq!(assert_problem(&res, 422)["errors"][0]["field"], "colour");
+}
+
+#[actix_web::test]
+async fn validation_failures_are_a_422_listing_every_field() {
+    let app = probe_app().await;
+    let res = app
+        .post_json(
+            "/__probe/json",
+            &json!({"name": "", "rpe": 11, "sets": [{"reps": 2000}]}),
+        )
+        .await;
+    let body = assert_problem(&res, 422);
+    assert_eq!(body["type"], "https://soleus-api.dev/problems/validation");
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "rpe", "sets[0].reps"]);
+    assert_eq!(body["errors"][1]["code"], "range");
+    assert_eq!(body["errors"][1]["message"], "must be between 0 and 10");
+    assert_eq!(body["detail"], "The request has 3 invalid fields.");
+}
+
+#[actix_web::test]
+async fn wrong_types_and_missing_fields_are_422_naming_the_field() {
+    let app = probe_app().await;
+    let res = app
+        .post_json("/__probe/json", &json!({"name": "a", "rpe": "hard"}))
+        .await;
+    let body = assert_problem(&res, 422);
+    assert_eq!(body["errors"][0]["field"], "rpe");
+    assert_eq!(body["errors"][0]["code"], "invalid_type");
+    let res = app.post_json("/__probe/json", &json!({"name": "a"})).await;
+    let body = assert_problem(&res, 422);
+    assert_eq!(
+        body["errors"][0],
+        json!({"field": "rpe", "pointer": "/rpe", "code": "required", "message": "is required"})
+    );
+}
+
+#[actix_web::test]
+async fn a_body_over_the_limit_is_a_413_problem() {
+    let app = probe_app().await;
+    let big = json!({"name": "a", "rpe": 1, "sets": vec![json!({"reps": 1}); 1000]});
+    let res = app.post_json("/__probe/json", &big).await;
+    let body = assert_problem(&res, 413);
+    assert_eq!(body["type"], "https://soleus-api.dev/problems/payload-too-large");
+    assert_eq!(
+        body["detail"],
+        "The request body exceeds the limit of 4096 bytes."
+    );
+}
+
+#[actix_web::test]
+async fn a_non_json_content_type_is_a_415_problem() {
+    let app = probe_app().await;
+    let res = app
+        .post_raw("/__probe/json", "text/plain", br#"{"name":"a","rpe":1}"#)
+        .await;
+    let body = assert_problem(&res, 415);
+    assert!(body["detail"].as_str().unwrap().contains("text/plain"));
+    let res = app
+        .send(
+            app.client.post(app.url("/__probe/json")),
+            Some(br#"{"name":"a","rpe":1}"#),
+        )
+        .await;
+    assert_problem(&res, 415);
+    // A structured-syntax +json type is JSON.
+    let res = app
+        .post_raw(
+            "/__probe/json",
+            "application/merge-patch+json",
+            br#"{"name":"a","rpe":1}"#,
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn a_malformed_query_is_a_400_problem_naming_the_parameter() {
+    let app = probe_app().await;
+    for (qs, code) in [
+        ("limit=ten", "invalid"),
+        ("limit=0", "range"),
+        ("sort=asc", "unknown_field"),
+    ] {
+        let res = app.get(&format!("/__probe/query?{qs}")).await;
+        let body = assert_problem(&res, 400);
+        assert_eq!(body["errors"][0]["code"], code, "{qs}: {body}");
+        let field = if qs.starts_with("sort") { "sort" } else { "limit" };
+        assert_eq!(body["errors"][0]["field"], field, "{qs}");
+    }
+    assert_eq!(
+        app.get("/__probe/query?limit=5").await.json(),
+        json!({"limit": 5})
+    );
+}
+
+#[actix_web::test]
+async fn a_malformed_path_parameter_is_a_400_problem() {
+    let app = probe_app().await;
+    let res = app.get("/__probe/path/minus-one").await;
+    let body = assert_problem(&res, 400);
+    assert!(
+        body["detail"].as_str().unwrap().contains("path parameter"),
+        "{body}"
+    );
+}
+
+#[actix_web::test]
+async fn an_unexpected_failure_is_a_500_problem_without_internals() {
+    let app = probe_app().await;
+    let res = app.get("/__probe/db-error").await;
+    let body = assert_problem(&res, 500);
+    assert_eq!(body["type"], "https://soleus-api.dev/problems/internal");
+    assert!(body.get("detail").is_none(), "{body}");
+    assert!(!String::from_utf8_lossy(&res.body).contains("secret_missing_table"));
+}

@@ -1,0 +1,15 @@
+//! One integration-test binary: a real server on a random port over a fresh database per test
+//! (SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod errors;
+mod helpers;
+mod meta;
+mod openapi;
+mod ops;
+mod process;

@@ -1,0 +1,86 @@
+use crate::helpers::{assert_problem, spawn_app};
+
+#[actix_web::test]
+async fn healthz_answers_ok() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.json(), serde_json::json!({"status": "ok"}));
+}
+
+#[actix_web::test]
+async fn readyz_reports_the_engine_in_use() {
+    let app = spawn_app().await;
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status.as_u16(), 200);
+    let expected = if std::env::var_os("TEST_DATABASE_URL").is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(
+        res.json(),
+        serde_json::json!({"status": "ready", "database": expected})
+    );
+}
+
+#[actix_web::test]
+async fn readyz_is_a_503_problem_when_the_database_is_broken() {
+    let app = spawn_app().await;
+    app.execute_sql("DROP TABLE app_meta");
+    let res = app.get("/readyz").await;
+    let body = assert_problem(&res, 503);
+    assert_eq!(res.header("retry-after"), Some("5"));
+    assert_eq!(body["type"], "https://soleus-api.dev/problems/unavailable");
+}
+
+#[actix_web::test]
+async fn every_response_carries_a_request_id_and_a_sane_one_is_echoed() {
+    let app = spawn_app().await;
+    let generated = app.get("/healthz").await;
+    let id = generated.header("x-request-id").expect("generated id");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+
+    let req = app
+        .client
+        .get(app.url("/healthz"))
+        .insert_header(("X-Request-Id", "client-trace-42"));
+    let echoed = app.send(req, None).await;
+    assert_eq!(echoed.header("x-request-id"), Some("client-trace-42"));
+
+    let too_long = "x".repeat(129);
+    let req = app
+        .client
+        .get(app.url("/healthz"))
+        .insert_header(("X-Request-Id", too_long.as_str()));
+    let replaced = app.send(req, None).await;
+    assert_ne!(replaced.header("x-request-id"), Some(too_long.as_str()));
+    assert!(uuid::Uuid::parse_str(replaced.header("x-request-id").unwrap()).is_ok());
+}
+
+#[actix_web::test]
+async fn head_is_answered_like_get_without_a_body() {
+    let app = spawn_app().await;
+    let res = app.send(app.client.head(app.url("/v1/meta")), None).await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert!(res.body.is_empty());
+}
+
+#[actix_web::test]
+async fn the_docs_are_served_offline() {
+    let app = spawn_app().await;
+    let redirect = app.get("/docs").await;
+    assert_eq!(redirect.status.as_u16(), 308);
+    assert_eq!(redirect.header("location"), Some("/docs/"));
+
+    let page = app.get("/docs/").await;
+    assert_eq!(page.status.as_u16(), 200);
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains("swagger-ui-bundle.js"), "{html}");
+    // The bundle is vendored into the binary: no CDN is needed to browse the docs.
+    let bundle = app.get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(bundle.status.as_u16(), 200);
+    assert!(bundle.body.len() > 100_000);
+    let init = app.get("/docs/swagger-initializer.js").await;
+    assert!(String::from_utf8_lossy(&init.body).contains("/openapi.json"));
+}
