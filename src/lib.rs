@@ -5,6 +5,7 @@
 //! `auth/` (keys and tokens), `error.rs` (the problem+json policy), `openapi.rs` (the document).
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;

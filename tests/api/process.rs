@@ -35,22 +35,41 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_the_variable() {
     }
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn healthcheck(port: u16) -> bool {
+    Command::new(BIN)
+        .arg("healthcheck")
+        .env("SOLEUS_PORT", port.to_string())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
 #[test]
-fn sigterm_shuts_down_gracefully() {
+fn healthcheck_then_sigterm_shuts_down_gracefully() {
     let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    assert!(!healthcheck(port), "nothing listens yet");
     let mut child = Command::new(BIN)
         .current_dir(dir.path())
         .env_remove("DATABASE_URL")
-        .env("SOLEUS_PORT", "0")
-        .stderr(Stdio::piped())
+        .env("SOLEUS_PORT", port.to_string())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Wait for the database file: the server is past start-up.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !dir.path().join("data/jwt-ed25519.pem").exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !healthcheck(port) {
+        assert!(Instant::now() < deadline, "server did not become healthy");
+        std::thread::sleep(Duration::from_millis(100));
     }
-    std::thread::sleep(Duration::from_millis(300));
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -65,4 +84,5 @@ fn sigterm_shuts_down_gracefully() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status {status}");
+    assert!(!healthcheck(port), "the port is closed after shutdown");
 }
