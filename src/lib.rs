@@ -5,12 +5,14 @@
 //! `auth/` (keys and tokens), `error.rs` (the problem+json policy), `openapi.rs` (the document).
 
 pub mod auth;
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
 pub mod openapi;
+pub mod repository;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

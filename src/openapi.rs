@@ -43,6 +43,8 @@ when reporting a problem; send your own `X-Request-Id` (1-128 visible ASCII char
     tags(
         (name = "operations", description = "Liveness and readiness probes for orchestrators and load balancers."),
         (name = "meta", description = "What this server is: API version, build, storage engine, dataset and client versions."),
+        (name = "catalogue", description = "Soleus and calf exercises with knee angle, soleus bias, support levels, dosage per goal, \
+cautions tied to screening rules, and evidence. Public: no token needed. Cache with `ETag`; refresh when `dataset_version` changes."),
     ),
     components(schemas(Problem, crate::error::FieldError)),
     modifiers(&SecuritySchemes),

@@ -12,11 +12,13 @@ use utoipa_actix_web::AppExt as _;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::keys::SigningKeys;
+use crate::catalogue::Catalogue;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::http::fallback::{self, RouteTable};
 use crate::http::{BodyLimit, middleware};
+use crate::repository;
 use crate::routes::{self, meta};
 
 /// Extra (non-API) routes to mount; tests use this to exercise the extractors.
@@ -37,6 +39,17 @@ impl Application {
 
     pub fn build_with(settings: &Settings, extra: Option<ExtraRoutes>) -> anyhow::Result<Self> {
         let pool = db::connect(&settings.database_url, settings.db_pool_size)?;
+        let catalogue = Catalogue::embedded()?;
+        let report = repository::exercises::sync(&mut *pool.get()?, &catalogue)
+            .context("DATABASE_URL: cannot write the exercise catalogue")?;
+        tracing::info!(
+            dataset_version = catalogue.version(),
+            exercises = catalogue.all().len(),
+            inserted = report.inserted,
+            updated = report.updated,
+            retired = report.retired,
+            "catalogue loaded"
+        );
         let keys = SigningKeys::load_or_create(&settings.jwt_private_key_file, !settings.jwt_key_configured)?;
         let listener = TcpListener::bind((settings.host.as_str(), settings.port)).with_context(|| {
             format!(
@@ -53,10 +66,11 @@ impl Application {
                 api_version: "v1",
                 build: meta::Build::CURRENT,
                 storage: db::Backend::from_url(&settings.database_url),
-                catalogue_version: None,
+                catalogue_version: Some(catalogue.version().to_owned()),
                 min_client_version: settings.min_client_version.clone(),
             }),
             pool: web::Data::new(pool.clone()),
+            catalogue: web::Data::new(catalogue),
             keys: web::Data::new(keys),
             body_limit: BodyLimit(settings.max_body_bytes),
         };
@@ -68,6 +82,7 @@ impl Application {
                 .app_data(state.routes)
                 .app_data(state.meta)
                 .app_data(state.pool)
+                .app_data(state.catalogue)
                 .app_data(state.keys)
                 .app_data(state.body_limit)
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
@@ -122,6 +137,7 @@ struct State {
     routes: web::Data<RouteTable>,
     meta: web::Data<meta::Meta>,
     pool: web::Data<DbPool>,
+    catalogue: web::Data<Catalogue>,
     keys: web::Data<SigningKeys>,
     body_limit: BodyLimit,
 }

@@ -9,3 +9,16 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// A copy of the catalogue (see `repository::exercises`).
+    exercises (id) {
+        id -> Text,
+        name -> Text,
+        /// The exercise as JSON, as the API serves it.
+        document -> Text,
+        dataset_version -> Text,
+        retired -> Bool,
+        updated_at -> Timestamp,
+    }
+}

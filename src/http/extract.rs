@@ -178,7 +178,11 @@ pub fn normalise_integral_floats(value: Value) -> Value {
     }
 }
 
-/// Query-string parameters, deserialised strictly and validated; any problem is a 400.
+/// Query-string parameters, deserialised strictly and validated.
+///
+/// A query that cannot be read (an unknown parameter, a number that is not a number) is a 400;
+/// a readable value that is not allowed (an unknown enum value, out of range) is a 422. Both
+/// name the parameter.
 #[derive(Debug)]
 pub struct Query<T>(pub T);
 
@@ -204,28 +208,43 @@ impl<T: DeserializeOwned + Validate> FromRequest for Query<T> {
     }
 }
 
-/// Parses a query string into `T`. Repeated parameters are an error unless `T` expects a list.
+/// Parses a query string into `T` (see [`Query`] for the status rules).
 pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
     let pairs = form_urlencoded::parse(query.as_bytes());
     let parsed: T =
         serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs)).map_err(|e| {
             let error = field_error(&e.path().to_string(), &e.into_inner().to_string());
-            ApiError::BadRequest {
-                detail: format!("Query parameter `{}` {}.", error.field, error.message),
-                errors: vec![error],
+            if error.code == "invalid_value" {
+                ApiError::Validation(vec![error])
+            } else {
+                ApiError::BadRequest {
+                    detail: format!("Query parameter `{}` {}.", error.field, error.message),
+                    errors: vec![error],
+                }
             }
         })?;
-    parsed.validate().map_err(|e| match ApiError::from(e) {
-        ApiError::Validation(errors) => ApiError::BadRequest {
-            detail: match errors.first() {
-                Some(first) => format!("Query parameter `{}` {}.", first.field, first.message),
-                None => "The query string is invalid.".into(),
-            },
-            errors,
-        },
-        other => other,
-    })?;
+    parsed.validate()?;
     Ok(parsed)
+}
+
+/// Parses a comma-separated query value into a list of `T` (enum values, usually);
+/// an unknown item is a 422 naming `param`.
+pub fn parse_list<T: DeserializeOwned>(param: &str, raw: &str) -> Result<Vec<T>, ApiError> {
+    raw.split(',')
+        .map(str::trim)
+        .map(|item| {
+            T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(
+                item,
+            ))
+            .map_err(|e| {
+                ApiError::invalid_field(
+                    param,
+                    "invalid_value",
+                    strip_position(&e.to_string()).replace('`', "'"),
+                )
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -320,12 +339,8 @@ mod tests {
     }
 
     #[test]
-    fn query_errors_are_400_naming_the_parameter() {
-        for (qs, field) in [
-            ("limit=abc", "limit"),
-            ("limit=500", "limit"),
-            ("colour=red", "colour"),
-        ] {
+    fn unreadable_queries_are_400_and_disallowed_values_422() {
+        for (qs, field) in [("limit=abc", "limit"), ("colour=red", "colour")] {
             match parse_query::<Q>(qs) {
                 Err(ApiError::BadRequest { errors, detail }) => {
                     assert_eq!(errors[0].field, field, "{qs}");
@@ -334,6 +349,41 @@ mod tests {
                 other => panic!("{qs}: {other:?}"),
             }
         }
+        match parse_query::<Q>("limit=500") {
+            Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "limit"),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(parse_query::<Q>("limit=5"), Ok(Q { limit: Some(5) })));
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kit {
+        Chair,
+        Step,
+    }
+
+    #[test]
+    fn lists_parse_each_item_and_name_the_parameter() {
+        assert_eq!(
+            parse_list::<Kit>("kit", "chair, step").ok(),
+            Some(vec![Kit::Chair, Kit::Step])
+        );
+        for empty in ["", "chair,", "chair,,step"] {
+            assert!(
+                matches!(parse_list::<Kit>("kit", empty), Err(ApiError::Validation(_))),
+                "{empty:?}"
+            );
+        }
+        match parse_list::<Kit>("kit", "chair,rocket") {
+            Err(ApiError::Validation(errors)) => {
+                assert_eq!(
+                    (errors[0].field.as_str(), errors[0].code.as_str()),
+                    ("kit", "invalid_value")
+                );
+                assert!(errors[0].message.contains("rocket"), "{}", errors[0].message);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

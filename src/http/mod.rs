@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by every route: extractors, the request middleware, the fallback.
 
+pub mod conditional;
 pub mod extract;
 pub mod fallback;
 pub mod middleware;

@@ -2,6 +2,7 @@
 //! here with `.service(...)`, so routes and the OpenAPI document come from the same list.
 //! State is attached by `startup`, not here, so the document can be built without a database.
 
+pub mod exercises;
 pub mod meta;
 pub mod ops;
 
@@ -9,7 +10,11 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(ops::healthz)
-        .service(ops::readyz)
-        .service(scope::scope("/v1").service(meta::get_meta));
+    cfg.service(ops::healthz).service(ops::readyz).service(
+        scope::scope("/v1")
+            .service(meta::get_meta)
+            .service(exercises::get_catalogue)
+            .service(exercises::list_exercises)
+            .service(exercises::get_exercise),
+    );
 }

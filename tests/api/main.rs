@@ -7,6 +7,7 @@
     clippy::panic
 )]
 
+mod catalogue;
 mod errors;
 mod helpers;
 mod meta;

@@ -1,0 +1,5 @@
+//! Storage, one module per resource: sync functions over `&mut AnyConnection` returning
+//! `diesel::QueryResult`, knowing nothing of HTTP. Handlers call them through `db::run`.
+
+pub mod app_meta;
+pub mod exercises;

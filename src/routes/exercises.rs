@@ -1,0 +1,332 @@
+//! The exercise catalogue: `GET /v1/exercises`, `GET /v1/exercises/{id}`, `GET /v1/catalogue`.
+//!
+//! Every response carries a strong `ETag`, `Cache-Control` and `X-Dataset-Version`; a matching
+//! `If-None-Match` gets 304.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::catalogue::{
+    Catalogue, Category, ContractionMode, Counts, Equipment, Exercise, Filter, Goal, Laterality, Position,
+    SoleusBias, SupportLevel,
+};
+use crate::error::{ApiError, Problem};
+use crate::http::conditional::{cached_json, etag};
+use crate::http::{Query, extract::parse_list};
+
+/// Catalogue content only changes with a deployment: caches may keep it for an hour and then
+/// revalidate cheaply with the ETag.
+const CACHE_CONTROL: &str = "public, max-age=3600";
+const DATASET_HEADER: &str = "X-Dataset-Version";
+const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 100;
+
+/// Filters and paging for the exercise list. Every filter given must match.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExerciseListQuery {
+    /// Exercises that serve this goal.
+    pub goal: Option<Goal>,
+    /// Exercises that use this item; `none` selects exercises that need no equipment at all.
+    pub equipment: Option<Equipment>,
+    /// "Only what I have": a comma-separated list of the equipment you own; exercises needing
+    /// anything else are left out. Exercises needing nothing are always included.
+    #[param(value_type = Option<Vec<Equipment>>, style = Form, explode = false, min_items = 1, example = json!(["chair", "wall"]))]
+    pub available_equipment: Option<String>,
+    pub position: Option<Position>,
+    pub laterality: Option<Laterality>,
+    pub soleus_bias: Option<SoleusBias>,
+    /// Exercises that can be done with this support level.
+    pub support_level: Option<SupportLevel>,
+    pub category: Option<Category>,
+    /// Hardest difficulty to include (1–5).
+    #[validate(range(min = 1, max = 5))]
+    #[param(minimum = 1, maximum = 5)]
+    pub max_difficulty: Option<u8>,
+    /// Words that must all appear in the name or summary (case-insensitive).
+    #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100, example = "seated raise")]
+    pub q: Option<String>,
+    /// Opaque cursor from `next_cursor` (or the `Link: rel="next"` header) of the previous page.
+    #[validate(length(max = 200))]
+    #[param(max_length = 200)]
+    pub cursor: Option<String>,
+    /// Page size, 1–100 (default 20).
+    #[validate(range(min = 1, max = 100))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+}
+
+/// A page of exercises.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExercisePage {
+    pub items: Vec<Exercise>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// How many exercises match the filters in all.
+    pub total: usize,
+    pub dataset_version: String,
+}
+
+/// What a mobile app needs to cache the catalogue offline and know when to refresh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogueOverview {
+    /// Changes whenever any exercise changes; also sent as `X-Dataset-Version`.
+    #[schema(example = "1.0.0+3f2a9c1b7d4e")]
+    pub dataset_version: String,
+    pub exercise_count: usize,
+    pub licence: String,
+    pub disclaimer: String,
+    pub counts: Counts,
+    pub vocabularies: Vocabularies,
+    /// The level ladder exercises are placed on (domain brief §4.4 and §8.5).
+    pub ladder: Vec<LadderLevel>,
+}
+
+/// Every value each filterable attribute can take.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Vocabularies {
+    pub goals: &'static [Goal],
+    pub positions: &'static [Position],
+    pub equipment: &'static [Equipment],
+    pub support_levels: &'static [SupportLevel],
+    pub lateralities: &'static [Laterality],
+    pub soleus_biases: &'static [SoleusBias],
+    pub contraction_modes: &'static [ContractionMode],
+    pub categories: &'static [Category],
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LadderLevel {
+    pub level: u8,
+    /// The rung's name in the domain brief (F0–F4 fall track; F5/L5 … L8 shared scale).
+    pub code: &'static str,
+    pub description: &'static str,
+}
+
+const LADDER: [(u8, &str, &str); 9] = [
+    (0, "F0", "Seated heel and toe raises"),
+    (1, "F1", "Standing both-leg heel raise, two hands on a counter"),
+    (2, "F2", "Standing both-leg heel raise, one hand"),
+    (3, "F3", "Standing both-leg heel raise, fingertip or no support"),
+    (4, "F4", "Both-leg bent-knee heel raise, fingertip support"),
+    (
+        5,
+        "F5/L5",
+        "Single-leg heel raise with support, bodyweight (heel-raise test 5-14)",
+    ),
+    (
+        6,
+        "F6/L6",
+        "Single-leg heel raise, floor or step, little or no support (test 15-24)",
+    ),
+    (
+        7,
+        "F7/L7",
+        "Single-leg loaded work; runner strength block (test 25 or more)",
+    ),
+    (
+        8,
+        "L8",
+        "Runner maintenance and heavy tendon-durability block (test 30 or more, asymmetry 10% or less)",
+    ),
+];
+
+impl ExerciseListQuery {
+    fn filter(&self) -> Result<Filter, ApiError> {
+        Ok(Filter {
+            goal: self.goal,
+            equipment: self.equipment,
+            available_equipment: self
+                .available_equipment
+                .as_deref()
+                .map(|raw| parse_list("available_equipment", raw))
+                .transpose()?,
+            position: self.position,
+            laterality: self.laterality,
+            soleus_bias: self.soleus_bias,
+            support_level: self.support_level,
+            category: self.category,
+            max_difficulty: self.max_difficulty,
+            text: self.q.clone(),
+        })
+    }
+}
+
+/// Cursor: base64url of `<filter fingerprint>:<last id>`, so a cursor only works with the
+/// filters that produced it.
+fn encode_cursor(filter: &Filter, after: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{after}", filter.fingerprint()))
+}
+
+fn decode_cursor(filter: &Filter, cursor: &str) -> Result<String, ApiError> {
+    let invalid = |why: &str| ApiError::BadRequest {
+        detail: format!("The cursor is invalid: {why}. Start again without `cursor`."),
+        errors: vec![crate::error::FieldError::new("cursor", "invalid", why)],
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| invalid("it is not a cursor this API issued"))?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid("it is not a cursor this API issued"))?;
+    let (fingerprint, after) = text
+        .split_once(':')
+        .ok_or_else(|| invalid("it is not a cursor this API issued"))?;
+    if fingerprint != filter.fingerprint() {
+        return Err(invalid("it was issued for different filters"));
+    }
+    Ok(after.to_owned())
+}
+
+/// List exercises.
+///
+/// Filter by goal, equipment (`equipment=none` for no equipment, `available_equipment` for
+/// "only what I have"), position, laterality, soleus bias, support level, category, maximum
+/// difficulty and free text. Results are ordered by id; page with `cursor`.
+#[utoipa::path(
+    tag = "catalogue",
+    params(ExerciseListQuery),
+    responses(
+        (status = 200, description = "A page of exercises.", body = ExercisePage,
+         headers(
+            ("ETag" = String, description = "Strong validator of this page"),
+            ("Link" = String, description = "`<…>; rel=\"next\"` when more results follow"),
+            ("X-Dataset-Version" = String, description = "Catalogue dataset version"),
+         )),
+        (status = 304, description = "Not modified (the `If-None-Match` tag matches)."),
+        (status = 400, description = "Unreadable query, unknown parameter or invalid cursor.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A filter value that does not exist, or out of range.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/exercises")]
+pub async fn list_exercises(
+    req: HttpRequest,
+    query: Query<ExerciseListQuery>,
+    catalogue: web::Data<Catalogue>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query.filter()?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(&filter, c))
+        .transpose()?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+    let page = catalogue.page(&filter, after.as_deref(), limit);
+    let next_cursor = page
+        .next_after
+        .as_deref()
+        .map(|after| encode_cursor(&filter, after));
+    let tag = etag(&[catalogue.version(), req.query_string()]);
+    let link = next_cursor.as_ref().map(|c| next_link(&req, c));
+    let body = ExercisePage {
+        items: page.items.into_iter().cloned().collect(),
+        next_cursor,
+        total: page.total,
+        dataset_version: catalogue.version().to_owned(),
+    };
+    let mut headers = vec![(DATASET_HEADER, catalogue.version())];
+    if let Some(link) = &link {
+        headers.push(("Link", link.as_str()));
+    }
+    Ok(cached_json(&req, &tag, CACHE_CONTROL, &headers, &body))
+}
+
+/// `<path?query-with-new-cursor>; rel="next"`, keeping the client's other parameters.
+fn next_link(req: &HttpRequest, cursor: &str) -> String {
+    let mut query: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(k, _)| k != "cursor")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    query.push(("cursor".into(), cursor.into()));
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query)
+        .finish();
+    format!("<{}?{encoded}>; rel=\"next\"", req.path())
+}
+
+/// Get one exercise.
+///
+/// The full exercise, with its easier (`regressions`) and harder (`progressions`) variants
+/// resolved to id and name.
+#[utoipa::path(
+    tag = "catalogue",
+    params(("id" = String, Path, description = "Exercise id (a stable slug)", example = "seated-calf-raise", max_length = 100)),
+    responses(
+        (status = 200, description = "The exercise.", body = Exercise,
+         headers(("ETag" = String), ("X-Dataset-Version" = String))),
+        (status = 304, description = "Not modified."),
+        (status = 404, description = "No exercise has this id.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/exercises/{id}")]
+pub async fn get_exercise(
+    req: HttpRequest,
+    id: web::Path<String>,
+    catalogue: web::Data<Catalogue>,
+) -> Result<HttpResponse, ApiError> {
+    let exercise = catalogue
+        .get(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("No exercise has the id `{id}`.")))?;
+    let tag = etag(&[catalogue.version(), &exercise.id]);
+    Ok(cached_json(
+        &req,
+        &tag,
+        CACHE_CONTROL,
+        &[(DATASET_HEADER, catalogue.version())],
+        exercise,
+    ))
+}
+
+/// Catalogue overview.
+///
+/// Dataset version, counts per goal, position, category and equipment, every vocabulary value
+/// and the level ladder, so an app can cache the catalogue offline and refresh it only when
+/// `dataset_version` changes.
+#[utoipa::path(
+    tag = "catalogue",
+    responses(
+        (status = 200, description = "The overview.", body = CatalogueOverview,
+         headers(("ETag" = String), ("X-Dataset-Version" = String))),
+        (status = 304, description = "Not modified."),
+    ),
+)]
+#[get("/catalogue")]
+pub async fn get_catalogue(req: HttpRequest, catalogue: web::Data<Catalogue>) -> HttpResponse {
+    let body = CatalogueOverview {
+        dataset_version: catalogue.version().to_owned(),
+        exercise_count: catalogue.all().len(),
+        licence: catalogue.licence().to_owned(),
+        disclaimer: catalogue.disclaimer().to_owned(),
+        counts: catalogue.counts(),
+        vocabularies: Vocabularies {
+            goals: Goal::ALL,
+            positions: Position::ALL,
+            equipment: Equipment::ALL,
+            support_levels: SupportLevel::ALL,
+            lateralities: Laterality::ALL,
+            soleus_biases: SoleusBias::ALL,
+            contraction_modes: ContractionMode::ALL,
+            categories: Category::ALL,
+        },
+        ladder: LADDER
+            .iter()
+            .map(|&(level, code, description)| LadderLevel {
+                level,
+                code,
+                description,
+            })
+            .collect(),
+    };
+    let tag = etag(&[catalogue.version(), "overview"]);
+    cached_json(
+        &req,
+        &tag,
+        CACHE_CONTROL,
+        &[(DATASET_HEADER, catalogue.version())],
+        &body,
+    )
+}
