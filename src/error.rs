@@ -297,13 +297,20 @@ fn default_validation_message(e: &validator::ValidationError) -> String {
             (None, Some(max)) => format!("must be at most {max}"),
             _ => "is out of range".to_owned(),
         },
-        "length" => match (param("min"), param("max"), param("equal")) {
-            (_, _, Some(eq)) => format!("must have exactly {eq} characters or items"),
-            (Some(min), Some(max), _) => format!("must have between {min} and {max} characters or items"),
-            (Some(min), None, _) => format!("must have at least {min} characters or items"),
-            (None, Some(max), _) => format!("must have at most {max} characters or items"),
-            _ => "has an invalid length".to_owned(),
-        },
+        "length" => {
+            let unit = if e.params.get("value").is_some_and(serde_json::Value::is_array) {
+                "items"
+            } else {
+                "characters"
+            };
+            match (param("min"), param("max"), param("equal")) {
+                (_, _, Some(eq)) => format!("must have exactly {eq} {unit}"),
+                (Some(min), Some(max), _) => format!("must have between {min} and {max} {unit}"),
+                (Some(min), None, _) => format!("must have at least {min} {unit}"),
+                (None, Some(max), _) => format!("must have at most {max} {unit}"),
+                _ => "has an invalid length".to_owned(),
+            }
+        }
         "email" => "must be a valid email address".to_owned(),
         code => format!("is invalid ({code})"),
     }

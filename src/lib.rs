@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod openapi;
+pub mod programme;
 pub mod repository;
 pub mod routes;
 pub mod startup;

@@ -5,6 +5,7 @@
 pub mod exercises;
 pub mod meta;
 pub mod ops;
+pub mod programmes;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -15,6 +16,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(meta::get_meta)
             .service(exercises::get_catalogue)
             .service(exercises::list_exercises)
-            .service(exercises::get_exercise),
+            .service(exercises::get_exercise)
+            .service(programmes::preview_programme),
     );
 }

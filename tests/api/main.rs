@@ -14,3 +14,4 @@ mod meta;
 mod openapi;
 mod ops;
 mod process;
+mod programmes;

@@ -1,0 +1,279 @@
+//! Screening (domain brief §7.2, §7.4, §9.0): each rule is a small named check that cites its id
+//! and either refers, adapts the programme through [`Limits`], or informs.
+
+use super::input::{ProgrammeRequest, Screening, TendinopathyType};
+use super::model::{Finding, Safety, SafetyStatus, Severity};
+use crate::catalogue::Goal;
+
+pub const DISCLAIMER: &str = "General exercise guidance, not medical advice or a diagnosis. \
+Stop and contact a doctor if you get new calf swelling, warmth or redness, chest pain, dizziness, \
+or a sudden sharp calf or Achilles pain.";
+
+/// What the screening allows; the prescription obeys these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Highest ladder level the programme may start at.
+    pub max_start_level: u8,
+    /// No external load (SCR-04, unanswered screening, undiagnosed pain).
+    pub bodyweight_only: bool,
+    pub rpe_cap: u8,
+    /// Longest isometric hold, seconds (SCR-04).
+    pub max_hold_seconds: u16,
+    /// No heel drops below a step edge (SCR-07 insertional, SCR-13).
+    pub no_step_edge: bool,
+    /// Single-leg work keeps a hand on support (SCR-13).
+    pub single_leg_supported: bool,
+    pub no_plyometrics: bool,
+    /// Runner tendon track: heavy slow resistance and isometrics (SCR-07).
+    pub tendon_track: bool,
+    /// Pre-stand calf-pump routine and a seated start (SCR-12).
+    pub orthostatic: bool,
+    /// Fall-risk track: F0–F2 start, two-hand support, balance work (SCR-11).
+    pub fall_risk: bool,
+    /// Balance bundle whatever the goal (65 and over, §9.0).
+    pub balance_bundle: bool,
+    /// 65 and over: load steps of 2–5% (§9.0).
+    pub older: bool,
+}
+
+/// Runs every rule. Returns the safety section and the limits for the prescription.
+pub fn screen(req: &ProgrammeRequest) -> (Safety, Limits, Vec<String>) {
+    let s = req.screening.clone().unwrap_or_default();
+    let mut out = Outcome {
+        findings: Vec::new(),
+        recommendations: Vec::new(),
+        limits: Limits {
+            max_start_level: 8,
+            bodyweight_only: false,
+            rpe_cap: 8,
+            max_hold_seconds: 45,
+            no_step_edge: false,
+            single_leg_supported: false,
+            no_plyometrics: false,
+            tendon_track: false,
+            orthostatic: false,
+            fall_risk: false,
+            balance_bundle: false,
+            older: req.age >= 65,
+        },
+    };
+    red_flags(&s, req, &mut out);
+    adaptations(&s, req, &mut out);
+    let status = out
+        .findings
+        .iter()
+        .map(|f| match f.severity {
+            Severity::Refer => SafetyStatus::Refer,
+            Severity::Adapt => SafetyStatus::Adapted,
+            Severity::Info => SafetyStatus::Cleared,
+        })
+        .max()
+        .unwrap_or(SafetyStatus::Cleared);
+    if status == SafetyStatus::Refer {
+        out.recommendations.insert(
+            0,
+            "Please see a doctor or physiotherapist before starting calf training; bring this summary with you.".into(),
+        );
+    }
+    (
+        Safety {
+            status,
+            findings: out.findings,
+            disclaimer: DISCLAIMER,
+        },
+        out.limits,
+        out.recommendations,
+    )
+}
+
+struct Outcome {
+    findings: Vec<Finding>,
+    recommendations: Vec<String>,
+    limits: Limits,
+}
+
+impl Outcome {
+    fn add(&mut self, rule: &str, severity: Severity, message: &str) {
+        self.findings.push(Finding {
+            rule: rule.to_owned(),
+            severity,
+            message: message.to_owned(),
+        });
+    }
+}
+
+fn yes(answer: Option<bool>) -> bool {
+    answer == Some(true)
+}
+
+/// Rules that stop the programme: referral, no exercise.
+fn red_flags(s: &Screening, req: &ProgrammeRequest, out: &mut Outcome) {
+    use Severity::Refer;
+    if yes(s.calf_swelling_warmth_redness) {
+        out.add("SCR-01", Refer, "A swollen, warm, red or painful calf, or a swollen leg, needs a same-day medical assessment. Do not exercise it until a doctor has seen it.");
+    }
+    if yes(s.chest_pain) || yes(s.dizziness_or_fainting) {
+        out.add("SCR-02", Refer, "Chest pain, fainting or losing balance from dizziness needs a doctor's assessment before you start exercising.");
+    }
+    let bp_high = s
+        .resting_blood_pressure
+        .is_some_and(|bp| bp.systolic >= 180 || bp.diastolic >= 110);
+    if bp_high || yes(s.uncontrolled_blood_pressure) {
+        out.add("SCR-03", Refer, "Blood pressure of 180/110 or higher, or uncontrolled blood pressure, needs a doctor's clearance before resistance training.");
+    }
+    if s.achilles_rupture_months_ago.is_some_and(|m| m < 12) {
+        out.add(
+            "SCR-05",
+            Refer,
+            "An Achilles rupture or surgery in the last 12 months needs clinician-led rehabilitation.",
+        );
+    }
+    if yes(s.acute_calf_strain) {
+        out.add("SCR-06", Refer, "A sudden sharp calf pain or 'pop' in the last 6 weeks, or pain on walking, needs a clinician's assessment first.");
+    }
+    if req.achilles_pain.is_some_and(|p| p > 5) {
+        out.add(
+            "SCR-06",
+            Refer,
+            "Achilles or calf pain above 5/10 needs a clinician's assessment before any calf loading.",
+        );
+    }
+    if yes(s.rest_pain_or_foot_ulcer) {
+        out.add(
+            "SCR-09",
+            Refer,
+            "Foot pain at rest or a foot wound or ulcer that is not healing needs a clinician first.",
+        );
+    }
+    if yes(s.pregnant) && yes(s.pregnancy_contraindication) {
+        out.add("SCR-10", Refer, "A pregnancy complication that rules out exercise (ACOG) means exercise should be guided by your obstetric team.");
+    }
+    if yes(s.supervised_activity_only) {
+        out.add(
+            "PARQ-7",
+            Refer,
+            "A doctor has advised medically supervised activity only: please follow that advice.",
+        );
+    }
+}
+
+/// Rules that change the programme or add advice.
+fn adaptations(s: &Screening, req: &ProgrammeRequest, out: &mut Outcome) {
+    use Severity::{Adapt, Info};
+    let unanswered = [
+        s.calf_swelling_warmth_redness,
+        s.chest_pain,
+        s.dizziness_or_fainting,
+        s.acute_calf_strain,
+    ]
+    .iter()
+    .any(Option::is_none);
+    if unanswered {
+        out.add("ENG-01", Adapt, "Some safety questions were not answered, so the programme stays at bodyweight and moderate effort. Answer them to unlock loaded work.");
+        out.limits.bodyweight_only = true;
+        out.limits.rpe_cap = out.limits.rpe_cap.min(6);
+        out.limits.no_plyometrics = true;
+        out.limits.max_start_level = out.limits.max_start_level.min(6);
+    }
+    let bp_moderate = s
+        .resting_blood_pressure
+        .is_some_and(|bp| (160..180).contains(&bp.systolic) || (100..110).contains(&bp.diastolic));
+    if bp_moderate {
+        out.add("SCR-04", Adapt, "Blood pressure of 160-179/100-109: bodyweight only at moderate effort, breathe throughout, and holds of 15 seconds at most. Heavier loading needs your doctor's clearance.");
+        out.limits.bodyweight_only = true;
+        out.limits.rpe_cap = out.limits.rpe_cap.min(5);
+        out.limits.max_hold_seconds = 15;
+        out.limits.max_start_level = out.limits.max_start_level.min(6);
+    }
+    for (rule, answer, item) in [
+        (
+            "PARQ-1",
+            s.heart_condition,
+            "a heart condition or high blood pressure",
+        ),
+        ("PARQ-4", s.chronic_condition, "a chronic medical condition"),
+        (
+            "PARQ-5",
+            s.chronic_medication,
+            "medication for a chronic condition",
+        ),
+        (
+            "PARQ-6",
+            s.bone_joint_problem,
+            "a bone, joint or soft-tissue problem",
+        ),
+    ] {
+        if yes(answer) {
+            out.add(rule, Info, &format!("You reported {item}: check with your doctor or a qualified exercise professional that this programme suits you (PAR-Q+)."));
+        }
+    }
+    if let Some(kind) = req.achilles_tendinopathy {
+        out.add("SCR-07", Adapt, "Diagnosed Achilles tendinopathy: the calf work follows heavy slow resistance with isometric holds and the pain-monitoring rule (pain up to 5/10, settled by next morning).");
+        out.limits.tendon_track = true;
+        out.limits.no_plyometrics = true;
+        if kind == TendinopathyType::Insertional {
+            out.add(
+                "SCR-07",
+                Adapt,
+                "Insertional tendinopathy: no heel drops below the level of a step.",
+            );
+            out.limits.no_step_edge = true;
+        }
+    } else if req.achilles_pain.is_some_and(|p| (1..=5).contains(&p)) {
+        out.add("SCR-07", Adapt, "You reported Achilles or calf pain without a diagnosis: the programme stays at bodyweight with the pain-monitoring rule. Have it assessed if it persists.");
+        out.limits.bodyweight_only = true;
+        out.limits.no_plyometrics = true;
+        out.limits.max_start_level = out.limits.max_start_level.min(6);
+    }
+    if yes(s.claudication) {
+        out.add("SCR-08", Info, "Calf pain on walking that eases with rest: ask your doctor about supervised exercise therapy (walking, at least 3 times a week for 12 weeks); calf raises are a useful addition.");
+        out.recommendations.push(
+            "Ask your doctor about a supervised exercise therapy programme for walking-related calf pain."
+                .into(),
+        );
+    }
+    if yes(s.pregnant) && !yes(s.pregnancy_contraindication) {
+        out.add("SCR-10", Info, "Exercise in an uncomplicated pregnancy is encouraged. Stop and contact your maternity team for bleeding, dizziness, headache, chest pain, calf pain or swelling, contractions or fluid leakage.");
+    }
+    if yes(s.recent_immobilisation) || yes(s.prior_blood_clot) {
+        out.add("SCR-01", Info, "Recent immobilisation or a past blood clot raises clot risk: stop and seek same-day care if a calf becomes swollen, warm, red or painful.");
+    }
+    let fall = req.fall_risk.unwrap_or_default();
+    let steadi = yes(fall.fallen_past_year) || yes(fall.feels_unsteady) || yes(fall.worries_about_falling);
+    let aid = yes(fall.uses_walking_aid);
+    if steadi || aid || req.age >= 80 {
+        out.add("SCR-11", Adapt, "Fall risk (a fall in the past year, feeling unsteady, worry about falling, a walking aid, or age 80+): the programme starts seated or with two hands on a counter and includes balance work. An instructor-led strength and balance programme such as Otago is recommended.");
+        out.limits.fall_risk = true;
+        out.limits.balance_bundle = true;
+        out.limits.max_start_level = out.limits.max_start_level.min(2);
+        out.recommendations.push(
+            "Where you can, join an instructor-led strength and balance programme (for example Otago)."
+                .into(),
+        );
+    } else if req.age >= 65 && req.fall_risk.is_none() && req.goals.contains(&Goal::FallPrevention) {
+        out.add("ENG-02", Adapt, "Fall-risk questions were not answered: the programme starts with support as if you were at risk. Answer them for a better fit.");
+        out.limits.fall_risk = true;
+        out.limits.balance_bundle = true;
+        out.limits.max_start_level = out.limits.max_start_level.min(2);
+    }
+    if req.age >= 65 && !out.limits.balance_bundle {
+        out.add("ENG-03", Adapt, "At 65 and over, balance work is part of every programme (WHO: balance and strength on 3 or more days a week).");
+        out.limits.balance_bundle = true;
+    }
+    if req.goals.contains(&Goal::FallPrevention) {
+        out.limits.balance_bundle = true;
+    }
+    if yes(s.dizziness_on_standing) {
+        out.add("SCR-12", Adapt, "Dizziness on standing: each session starts seated, and a pre-stand calf-pump routine is added before you get up.");
+        out.limits.orthostatic = true;
+    }
+    if yes(s.foot_numbness) {
+        out.add("SCR-13", Adapt, "Reduced feeling in the feet: no step-edge work, and single-leg exercises keep a hand on support.");
+        out.limits.no_step_edge = true;
+        out.limits.single_leg_supported = true;
+    }
+    if req.age >= 80 {
+        out.recommendations
+            .push("At 80 and over, a supervised start is recommended; build the habit slowly.".into());
+    }
+}

@@ -1,0 +1,373 @@
+//! The programme engine through six personas (golden documents plus explicit checks) and the
+//! preview endpoint over HTTP.
+
+use serde_json::{Value, json};
+use soleus_api::catalogue::Catalogue;
+use soleus_api::programme::{self, input::ProgrammeRequest};
+
+use crate::helpers::{assert_problem, spawn_app};
+
+const GOLDEN_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+
+fn all_clear() -> Value {
+    json!({
+        "heart_condition": false, "chest_pain": false, "dizziness_or_fainting": false,
+        "chronic_condition": false, "chronic_medication": false, "bone_joint_problem": false,
+        "supervised_activity_only": false, "calf_swelling_warmth_redness": false,
+        "recent_immobilisation": false, "prior_blood_clot": false, "acute_calf_strain": false,
+        "claudication": false, "rest_pain_or_foot_ulcer": false, "pregnant": false,
+        "foot_numbness": false, "dizziness_on_standing": false, "uncontrolled_blood_pressure": false
+    })
+}
+
+fn with_screening(mut request: Value, changes: Value) -> Value {
+    let mut screening = all_clear();
+    for (k, v) in changes.as_object().unwrap() {
+        screening[k] = v.clone();
+    }
+    request["screening"] = screening;
+    request
+}
+
+/// The six personas of the programme issue.
+fn personas() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "runner-28-trained",
+            with_screening(
+                json!({
+                    "age": 28, "activity_level": "trained", "goals": ["runner_endurance"], "sex": "female",
+                    "body_mass_kg": 60, "equipment": ["step", "free_weight"], "days_per_week": 3, "weeks": 12,
+                    "start_date": "2026-12-07", "baseline_heel_raise": {"left": 31, "right": 32},
+                    "weekly_running_km": 40, "achilles_pain": 0
+                }),
+                json!({}),
+            ),
+        ),
+        (
+            "desk-worker-45-circulation",
+            with_screening(
+                json!({
+                    "age": 45, "activity_level": "sedentary", "goals": ["circulation"], "days_per_week": 2,
+                    "start_date": "2026-12-07"
+                }),
+                json!({}),
+            ),
+        ),
+        (
+            "older-72-prior-fall",
+            with_screening(
+                json!({
+                    "age": 72, "activity_level": "lightly_active", "goals": ["fall_prevention", "circulation"],
+                    "sex": "female", "start_date": "2026-12-07",
+                    "fall_risk": {"fallen_past_year": true, "feels_unsteady": false, "worries_about_falling": true, "uses_walking_aid": false}
+                }),
+                json!({"dizziness_on_standing": true}),
+            ),
+        ),
+        (
+            "older-84-walking-aid",
+            with_screening(
+                json!({
+                    "age": 84, "activity_level": "sedentary", "goals": ["fall_prevention"], "start_date": "2026-12-07",
+                    "fall_risk": {"fallen_past_year": false, "feels_unsteady": true, "worries_about_falling": true, "uses_walking_aid": true}
+                }),
+                json!({}),
+            ),
+        ),
+        (
+            "runner-achilles-pain-6",
+            with_screening(
+                json!({
+                    "age": 35, "activity_level": "active", "goals": ["runner_endurance"], "achilles_pain": 6,
+                    "weekly_running_km": 30
+                }),
+                json!({}),
+            ),
+        ),
+        (
+            "swollen-warm-calf",
+            with_screening(
+                json!({
+                    "age": 58, "activity_level": "lightly_active", "goals": ["circulation"]
+                }),
+                json!({"calf_swelling_warmth_redness": true}),
+            ),
+        ),
+    ]
+}
+
+fn generate(request: &Value) -> Value {
+    let req: ProgrammeRequest = serde_json::from_value(request.clone()).expect("persona parses");
+    let catalogue = Catalogue::embedded().unwrap();
+    serde_json::to_value(programme::generate(&req, &catalogue)).unwrap()
+}
+
+fn first_week_ids(p: &Value) -> Vec<String> {
+    p["weeks"][0]["sessions"][0]["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["exercise_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn persona_documents_match_their_golden_files() {
+    for (name, request) in personas() {
+        let path = format!("{GOLDEN_DIR}/{name}.json");
+        let generated = serde_json::to_string_pretty(&generate(&request)).unwrap() + "\n";
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(GOLDEN_DIR).unwrap();
+            std::fs::write(&path, &generated).unwrap();
+            continue;
+        }
+        let golden = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{path} missing: UPDATE_GOLDEN=1 cargo test --test api persona"));
+        assert!(
+            golden == generated,
+            "{name} differs from {path}; review, then UPDATE_GOLDEN=1 cargo test --test api persona"
+        );
+    }
+}
+
+#[test]
+fn the_trained_runner_gets_a_heavy_progressive_block() {
+    let p = generate(&personas()[0].1);
+    assert_eq!(p["safety"]["status"], "cleared");
+    assert_eq!(p["start_level"]["code"], "L8");
+    assert_eq!(p["sessions_per_week"], 3);
+    let ids = first_week_ids(&p);
+    for id in [
+        "seated-soleus-raise-loaded",
+        "single-leg-bent-knee-heel-raise",
+        "single-leg-bent-knee-isometric-hold",
+        "pogo-hops",
+    ] {
+        assert!(ids.contains(&id.to_owned()), "{id} in {ids:?}");
+    }
+    let seated = &p["weeks"][0]["sessions"][0]["exercises"][0];
+    assert_eq!(
+        seated["load"],
+        json!({"kind": "repetition_maximum", "repetition_maximum": 15})
+    );
+    assert_eq!(
+        seated["tempo"],
+        json!({"up_seconds": 3, "hold_seconds": 1, "down_seconds": 3})
+    );
+    assert_eq!(
+        p["weeks"][8]["sessions"][0]["exercises"][0]["load"]["repetition_maximum"], 6,
+        "15RM towards 6RM"
+    );
+    let days: Vec<u64> = p["weeks"][0]["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["day"].as_u64().unwrap())
+        .collect();
+    assert_eq!(days, [1, 3, 5]);
+    assert_eq!(p["weeks"][0]["sessions"][1]["date"], "2026-12-09");
+    assert_eq!(p["weeks"][3]["deload"], true);
+    assert_eq!(p["retest"]["weeks"], json!([4, 8, 12]));
+}
+
+#[test]
+fn the_desk_worker_gets_daily_circulation_habits() {
+    let p = generate(&personas()[1].1);
+    assert_eq!(p["safety"]["status"], "cleared");
+    assert_eq!(p["sessions_per_week"], 2);
+    let habits = p["weeks"][0]["habits"].as_array().unwrap();
+    let spu = habits
+        .iter()
+        .find(|h| h["exercise_id"] == "soleus-pushup")
+        .expect("soleus push-up habit");
+    assert_eq!(spu["minutes_per_day"], 10);
+    assert_eq!(
+        p["weeks"][2]["habits"][0]["minutes_per_day"], 20,
+        "+5 minutes a day each week"
+    );
+    let walking = habits.iter().find(|h| h["exercise_id"] == "walking").unwrap();
+    assert_eq!(walking["minutes_per_week"], 60);
+    let text = serde_json::to_string(&p).unwrap().to_lowercase();
+    assert!(!text.contains("prevents dvt") && !text.contains("blood clots are prevented"));
+}
+
+#[test]
+fn the_72_year_old_with_a_fall_starts_supported_with_balance_work() {
+    let p = generate(&personas()[2].1);
+    assert_eq!(p["safety"]["status"], "adapted");
+    let rules: Vec<&str> = p["safety"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"SCR-11") && rules.contains(&"SCR-12"),
+        "{rules:?}"
+    );
+    assert!(p["start_level"]["level"].as_u64().unwrap() <= 2);
+    assert_eq!(p["start_level"]["support"], "two_hands");
+    assert_eq!(
+        p["sessions_per_week"], 3,
+        "WHO: balance and strength 3 days a week"
+    );
+    for week in p["weeks"].as_array().unwrap() {
+        for session in week["sessions"].as_array().unwrap() {
+            let ids: Vec<&str> = session["exercises"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["exercise_id"].as_str().unwrap())
+                .collect();
+            assert!(
+                ids.contains(&"tandem-stance-and-walk"),
+                "balance bundle in every session"
+            );
+        }
+    }
+    let habits: Vec<&str> = p["weeks"][0]["habits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["exercise_id"].as_str().unwrap())
+        .collect();
+    assert!(habits.contains(&"pre-stand-calf-pump"), "{habits:?}");
+}
+
+#[test]
+fn the_84_year_old_with_a_walking_aid_starts_seated_or_with_two_hands() {
+    let p = generate(&personas()[3].1);
+    assert_eq!(p["safety"]["status"], "adapted");
+    assert!(p["start_level"]["level"].as_u64().unwrap() <= 1);
+    for x in p["weeks"][0]["sessions"][0]["exercises"].as_array().unwrap() {
+        assert!(
+            ["chair", "two_hands"].contains(&x["support_level"].as_str().unwrap()),
+            "{x}"
+        );
+        assert_eq!(x["load"]["kind"], "bodyweight");
+    }
+    assert!(
+        p["recommendations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("supervised"))
+    );
+    assert_eq!(
+        p["weeks"][5]["deload"], true,
+        "fall-only programmes deload every 6th week"
+    );
+}
+
+#[test]
+fn red_flags_refer_without_any_exercise() {
+    for (persona, rule) in [(4, "SCR-06"), (5, "SCR-01")] {
+        let p = generate(&personas()[persona].1);
+        assert_eq!(p["safety"]["status"], "refer");
+        assert!(
+            p["safety"]["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == rule && f["severity"] == "refer")
+        );
+        assert_eq!(p["weeks"], json!([]));
+        assert!(p["start_level"].is_null());
+        assert!(!p["recommendations"].as_array().unwrap().is_empty());
+    }
+}
+
+#[actix_web::test]
+async fn preview_returns_the_engine_output_and_stores_nothing() {
+    let app = spawn_app().await;
+    let (_, request) = personas().remove(0);
+    let res = app.post_json("/v1/programmes/preview", &request).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    let body = res.json();
+    assert_eq!(body, generate(&request));
+    assert_eq!(body["generator_version"], programme::GENERATOR_VERSION);
+    assert_eq!(
+        body["catalogue_version"],
+        Catalogue::embedded().unwrap().version()
+    );
+    let again = app.post_json("/v1/programmes/preview", &request).await;
+    assert_eq!(again.body, res.body, "byte for byte");
+}
+
+#[actix_web::test]
+async fn a_referral_is_a_200_with_no_weeks() {
+    let app = spawn_app().await;
+    let res = app.post_json("/v1/programmes/preview", &personas()[5].1).await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.json()["safety"]["status"], "refer");
+}
+
+#[actix_web::test]
+async fn invalid_requests_are_422_naming_the_field() {
+    let app = spawn_app().await;
+    let base = json!({"age": 40, "activity_level": "active", "goals": ["circulation"]});
+    let cases = [
+        (json!({"age": 16}), "age", "out_of_scope"),
+        (json!({"age": 121}), "age", "range"),
+        (json!({"goals": []}), "goals", "length"),
+        (
+            json!({"goals": ["circulation", "circulation"]}),
+            "goals",
+            "duplicate",
+        ),
+        (json!({"goals": ["flying"]}), "goals[0]", "invalid_value"),
+        (
+            json!({"activity_level": "couch"}),
+            "activity_level",
+            "invalid_value",
+        ),
+        (json!({"weeks": 30}), "weeks", "range"),
+        (json!({"achilles_pain": 11}), "achilles_pain", "range"),
+        (
+            json!({"screening": {"resting_blood_pressure": {"systolic": 500, "diastolic": 80}}}),
+            "screening.resting_blood_pressure.systolic",
+            "range",
+        ),
+        (
+            json!({"screening": {"chest_pains": false}}),
+            "screening.chest_pains",
+            "unknown_field",
+        ),
+        (json!({"start_date": "next monday"}), "start_date", "invalid"),
+        (
+            json!({"favourite_colour": "red"}),
+            "favourite_colour",
+            "unknown_field",
+        ),
+    ];
+    for (change, field, code) in cases {
+        let mut request = base.clone();
+        for (k, v) in change.as_object().unwrap() {
+            request[k] = v.clone();
+        }
+        let body = assert_problem(&app.post_json("/v1/programmes/preview", &request).await, 422);
+        let error = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["field"] == field);
+        let error = error.unwrap_or_else(|| panic!("{field}: {body}"));
+        assert_eq!(error["code"], code, "{field}: {body}");
+    }
+    let body = assert_problem(
+        &app.post_json(
+            "/v1/programmes/preview",
+            &json!({"age": 16, "activity_level": "active", "goals": ["circulation"]}),
+        )
+        .await,
+        422,
+    );
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("SCR-14"));
+    let missing = assert_problem(
+        &app.post_json("/v1/programmes/preview", &json!({"age": 40})).await,
+        422,
+    );
+    assert_eq!(missing["errors"][0]["code"], "required");
+}
