@@ -30,6 +30,17 @@ pub struct Settings {
     pub jwt_private_key_file: PathBuf,
     /// Whether `SOLEUS_JWT_PRIVATE_KEY_FILE` was set explicitly (then a missing file is an error).
     pub jwt_key_configured: bool,
+    /// `SOLEUS_JWT_PREVIOUS_KEY_FILE`: the key before the last rotation (private or public PEM);
+    /// tokens it signed stay valid until they expire.
+    pub jwt_previous_key_file: Option<PathBuf>,
+    /// `SOLEUS_JWT_ISSUER`, `SOLEUS_JWT_AUDIENCE` (default `soleus-api`), access-token lifetime
+    /// `SOLEUS_ACCESS_TOKEN_TTL_SECS` (900) and refresh-token lifetime
+    /// `SOLEUS_REFRESH_TOKEN_TTL_DAYS` (30).
+    pub tokens: crate::auth::tokens::TokenConfig,
+    /// `SOLEUS_LOGIN_FAILURES_PER_ACCOUNT` (5) and `SOLEUS_LOGIN_FAILURES_PER_ADDRESS` (20):
+    /// failed logins allowed per 15 minutes before 429.
+    pub login_failures_per_account: u32,
+    pub login_failures_per_address: u32,
     /// `SOLEUS_MIN_CLIENT_VERSION` (default `1.0.0`): clients older than this should upgrade.
     pub min_client_version: String,
     /// `SOLEUS_LOG_FORMAT`: `json` (default) or `pretty`.
@@ -86,6 +97,22 @@ impl Settings {
                 "a number of seconds",
             )?),
             jwt_key_configured: jwt_key.is_some(),
+            jwt_previous_key_file: get("SOLEUS_JWT_PREVIOUS_KEY_FILE").map(PathBuf::from),
+            login_failures_per_account: parse(&get, "SOLEUS_LOGIN_FAILURES_PER_ACCOUNT", 5, "a number")?,
+            login_failures_per_address: parse(&get, "SOLEUS_LOGIN_FAILURES_PER_ADDRESS", 20, "a number")?,
+            tokens: crate::auth::tokens::TokenConfig {
+                issuer: get("SOLEUS_JWT_ISSUER").unwrap_or_else(|| "soleus-api".into()),
+                audience: get("SOLEUS_JWT_AUDIENCE").unwrap_or_else(|| "soleus-api".into()),
+                access_ttl_secs: parse(&get, "SOLEUS_ACCESS_TOKEN_TTL_SECS", 900, "a number of seconds")?,
+                refresh_ttl_secs: parse::<u64>(
+                    &get,
+                    "SOLEUS_REFRESH_TOKEN_TTL_DAYS",
+                    30,
+                    "a number of days",
+                )?
+                .saturating_mul(24 * 3600),
+                leeway_secs: 30,
+            },
             jwt_private_key_file: jwt_key.map_or_else(|| data_dir.join("jwt-ed25519.pem"), PathBuf::from),
             min_client_version: get("SOLEUS_MIN_CLIENT_VERSION").unwrap_or_else(|| "1.0.0".into()),
             log_format: match get("SOLEUS_LOG_FORMAT").as_deref() {
@@ -109,6 +136,10 @@ impl Settings {
             port: 0,
             jwt_private_key_file: data_dir.join("jwt-ed25519.pem"),
             jwt_key_configured: false,
+            jwt_previous_key_file: None,
+            login_failures_per_account: 5,
+            login_failures_per_address: 20,
+            tokens: crate::auth::tokens::TokenConfig::default(),
             data_dir,
             database_url,
             db_pool_size: 4,

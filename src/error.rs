@@ -99,9 +99,15 @@ pub enum ApiError {
     /// Malformed syntax: broken JSON, a query or path parameter of the wrong type.
     #[error("bad request: {detail}")]
     BadRequest { detail: String, errors: Vec<FieldError> },
-    /// Missing, invalid or expired credentials.
+    /// Missing credentials, or a failed login.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// A bearer token that is malformed, expired, or not ours (RFC 6750 `invalid_token`).
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    /// The token lacks a scope the operation needs (RFC 6750 `insufficient_scope`).
+    #[error("insufficient scope: {0}")]
+    InsufficientScope(crate::auth::tokens::Scope),
     /// Authenticated but not allowed.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -146,7 +152,8 @@ impl ApiError {
     pub fn slug(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } => "bad-request",
-            Self::Unauthorized(_) => "unauthorized",
+            Self::Unauthorized(_) | Self::InvalidToken(_) => "unauthorized",
+            Self::InsufficientScope(_) => "insufficient-scope",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not-found",
             Self::MethodNotAllowed { .. } => "method-not-allowed",
@@ -165,6 +172,7 @@ impl ApiError {
         Some(match self {
             Self::BadRequest { detail, .. } => detail.clone(),
             Self::Unauthorized(d)
+            | Self::InvalidToken(d)
             | Self::Forbidden(d)
             | Self::NotFound(d)
             | Self::Conflict(d)
@@ -175,6 +183,7 @@ impl ApiError {
                 "This resource supports: {}.",
                 allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
             ),
+            Self::InsufficientScope(scope) => format!("The token lacks the `{scope}` scope."),
             Self::PayloadTooLarge { limit } => {
                 format!("The request body exceeds the limit of {limit} bytes.")
             }
@@ -211,8 +220,8 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Unauthorized(_) | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -239,6 +248,21 @@ impl ResponseError for ApiError {
             }
             Self::Unauthorized(_) => {
                 builder.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"soleus-api\""));
+            }
+            Self::InvalidToken(why) => {
+                let why = why.replace('"', "'");
+                builder.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(
+                        "Bearer realm=\"soleus-api\", error=\"invalid_token\", error_description=\"{why}\""
+                    ),
+                ));
+            }
+            Self::InsufficientScope(scope) => {
+                builder.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!("Bearer realm=\"soleus-api\", error=\"insufficient_scope\", scope=\"{scope}\""),
+                ));
             }
             Self::TooManyRequests { retry_after_secs } => {
                 builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));

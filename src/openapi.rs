@@ -45,6 +45,9 @@ when reporting a problem; send your own `X-Request-Id` (1-128 visible ASCII char
         (name = "meta", description = "What this server is: API version, build, storage engine, dataset and client versions."),
         (name = "catalogue", description = "Soleus and calf exercises with knee angle, soleus bias, support levels, dosage per goal, \
 cautions tied to screening rules, and evidence. Public: no token needed. Cache with `ETag`; refresh when `dataset_version` changes."),
+        (name = "auth", description = "Accounts and tokens: register, log in, refresh (rotated; reuse revokes the login), log out, and the \
+public keys (JWKS) that verify access tokens."),
+        (name = "account", description = "Your own account and profile. Needs an end-user access token."),
         (name = "programmes", description = "Personalised, progressive soleus programmes from age, activity level and goals: \
 screened against red-flag rules (SCR-*), placed on the level ladder, dosed per the goal tables and explained per exercise."),
     ),

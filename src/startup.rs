@@ -11,7 +11,9 @@ use anyhow::Context as _;
 use utoipa_actix_web::AppExt as _;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use crate::auth::keys::SigningKeys;
+use crate::auth::AuthState;
+use crate::auth::keys::{KeySet, SigningKeys, VerifyingKey};
+use crate::auth::rate_limit::LoginLimiter;
 use crate::catalogue::Catalogue;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
@@ -50,7 +52,17 @@ impl Application {
             retired = report.retired,
             "catalogue loaded"
         );
-        let keys = SigningKeys::load_or_create(&settings.jwt_private_key_file, !settings.jwt_key_configured)?;
+        let keys = KeySet {
+            current: SigningKeys::load_or_create(
+                &settings.jwt_private_key_file,
+                !settings.jwt_key_configured,
+            )?,
+            previous: settings
+                .jwt_previous_key_file
+                .as_deref()
+                .map(VerifyingKey::load)
+                .transpose()?,
+        };
         let listener = TcpListener::bind((settings.host.as_str(), settings.port)).with_context(|| {
             format!(
                 "SOLEUS_HOST/SOLEUS_PORT: cannot listen on {}:{}",
@@ -71,7 +83,15 @@ impl Application {
             }),
             pool: web::Data::new(pool.clone()),
             catalogue: web::Data::new(catalogue),
-            keys: web::Data::new(keys),
+            auth: web::Data::new(AuthState {
+                keys,
+                config: settings.tokens.clone(),
+                login_limiter: LoginLimiter::new(
+                    std::time::Duration::from_secs(15 * 60),
+                    settings.login_failures_per_account,
+                    settings.login_failures_per_address,
+                ),
+            }),
             body_limit: BodyLimit(settings.max_body_bytes),
         };
         let server = HttpServer::new(move || {
@@ -83,7 +103,7 @@ impl Application {
                 .app_data(state.meta)
                 .app_data(state.pool)
                 .app_data(state.catalogue)
-                .app_data(state.keys)
+                .app_data(state.auth)
                 .app_data(state.body_limit)
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
                     ApiError::bad_request(format!("A path parameter is invalid: {err}.")).into()
@@ -138,7 +158,7 @@ struct State {
     meta: web::Data<meta::Meta>,
     pool: web::Data<DbPool>,
     catalogue: web::Data<Catalogue>,
-    keys: web::Data<SigningKeys>,
+    auth: web::Data<AuthState>,
     body_limit: BodyLimit,
 }
 

@@ -70,6 +70,98 @@ impl SigningKeys {
     }
 }
 
+/// A verification-only key (a previous signing key kept while its tokens expire).
+#[derive(Clone)]
+pub struct VerifyingKey {
+    pub kid: String,
+    pub decoding: DecodingKey,
+    pub public_x: String,
+}
+
+impl VerifyingKey {
+    /// Reads a PEM file holding either the old private key or its public key.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        use ed25519_dalek::pkcs8::DecodePublicKey as _;
+        let pem = std::fs::read_to_string(path)
+            .with_context(|| format!("SOLEUS_JWT_PREVIOUS_KEY_FILE: cannot read {}", path.display()))?;
+        let public = match SigningKey::from_pkcs8_pem(&pem) {
+            Ok(signing) => signing.verifying_key(),
+            Err(_) => ed25519_dalek::VerifyingKey::from_public_key_pem(&pem).map_err(|_| {
+                anyhow!(
+                    "SOLEUS_JWT_PREVIOUS_KEY_FILE: {} is not an Ed25519 key in PEM",
+                    path.display()
+                )
+            })?,
+        };
+        let public_x = URL_SAFE_NO_PAD.encode(public.as_bytes());
+        Ok(Self {
+            kid: thumbprint(&public_x),
+            decoding: DecodingKey::from_ed_components(&public_x)?,
+            public_x,
+        })
+    }
+}
+
+/// The keys in use: the current signing key and, during a rotation, the previous one.
+#[derive(Clone)]
+pub struct KeySet {
+    pub current: SigningKeys,
+    pub previous: Option<VerifyingKey>,
+}
+
+impl std::fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeySet")
+            .field("current", &self.current.kid)
+            .field("previous", &self.previous.as_ref().map(|k| &k.kid))
+            .finish()
+    }
+}
+
+/// One entry of `/.well-known/jwks.json` (RFC 7517, OKP keys per RFC 8037).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Jwk {
+    #[schema(example = "OKP")]
+    pub kty: &'static str,
+    #[schema(example = "Ed25519")]
+    pub crv: &'static str,
+    /// The public key, base64url.
+    pub x: String,
+    pub kid: String,
+    #[schema(example = "EdDSA")]
+    pub alg: &'static str,
+    #[serde(rename = "use")]
+    #[schema(example = "sig")]
+    pub use_: &'static str,
+}
+
+impl KeySet {
+    pub fn decoding_key(&self, kid: &str) -> Option<&DecodingKey> {
+        if kid == self.current.kid {
+            return Some(&self.current.decoding);
+        }
+        self.previous
+            .as_ref()
+            .filter(|p| p.kid == kid)
+            .map(|p| &p.decoding)
+    }
+
+    /// The public keys, current first.
+    pub fn jwks(&self) -> Vec<Jwk> {
+        let jwk = |kid: &str, x: &str| Jwk {
+            kty: "OKP",
+            crv: "Ed25519",
+            x: x.to_owned(),
+            kid: kid.to_owned(),
+            alg: "EdDSA",
+            use_: "sig",
+        };
+        let mut keys = vec![jwk(&self.current.kid, &self.current.public_x)];
+        keys.extend(self.previous.iter().map(|p| jwk(&p.kid, &p.public_x)));
+        keys
+    }
+}
+
 /// RFC 7638 thumbprint of an OKP/Ed25519 public key.
 fn thumbprint(x: &str) -> String {
     let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);

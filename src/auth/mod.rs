@@ -1,4 +1,10 @@
-//! Authentication. This module holds the token signing keys; accounts, tokens and partner
-//! grants build on them.
+//! Authentication: signing keys, access and refresh tokens, passwords, login throttling and
+//! the extractor that decides who is calling.
 
+pub mod extract;
 pub mod keys;
+pub mod password;
+pub mod rate_limit;
+pub mod tokens;
+
+pub use extract::{AuthState, AuthUser};

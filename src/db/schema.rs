@@ -22,3 +22,37 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        /// Lower-cased.
+        email -> Text,
+        /// argon2id PHC string.
+        password_hash -> Text,
+        birth_year -> Nullable<Integer>,
+        sex -> Nullable<Text>,
+        body_mass_kg -> Nullable<Double>,
+        activity_level -> Nullable<Text>,
+        units -> Text,
+        preferred_days -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(app_meta, exercises, users, refresh_tokens);

@@ -3,3 +3,5 @@
 
 pub mod app_meta;
 pub mod exercises;
+pub mod refresh_tokens;
+pub mod users;

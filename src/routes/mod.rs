@@ -2,7 +2,9 @@
 //! here with `.service(...)`, so routes and the OpenAPI document come from the same list.
 //! State is attached by `startup`, not here, so the document can be built without a database.
 
+pub mod auth;
 pub mod exercises;
+pub mod me;
 pub mod meta;
 pub mod ops;
 pub mod programmes;
@@ -11,12 +13,22 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(ops::healthz).service(ops::readyz).service(
-        scope::scope("/v1")
-            .service(meta::get_meta)
-            .service(exercises::get_catalogue)
-            .service(exercises::list_exercises)
-            .service(exercises::get_exercise)
-            .service(programmes::preview_programme),
-    );
+    cfg.service(ops::healthz)
+        .service(ops::readyz)
+        .service(auth::jwks)
+        .service(
+            scope::scope("/v1")
+                .service(meta::get_meta)
+                .service(exercises::get_catalogue)
+                .service(exercises::list_exercises)
+                .service(exercises::get_exercise)
+                .service(programmes::preview_programme)
+                .service(auth::register)
+                .service(auth::login)
+                .service(auth::rotate_refresh_token)
+                .service(auth::logout)
+                .service(me::get_me)
+                .service(me::patch_me)
+                .service(me::delete_me),
+        );
 }

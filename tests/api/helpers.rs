@@ -70,6 +70,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings), extra: Option<Ex
 }
 
 impl TestApp {
+    /// The server's data folder (its generated signing key lives here).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -7,6 +7,7 @@
     clippy::panic
 )]
 
+mod auth;
 mod catalogue;
 mod errors;
 mod helpers;

@@ -1,0 +1,83 @@
+//! Who is calling. Handlers declare what they need by taking [`AuthUser`] (an end user's
+//! token); the extractor verifies the token before the handler runs, so no handler can forget.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use super::tokens::{self, Scope, Subject, TokenConfig};
+use super::{keys::KeySet, rate_limit::LoginLimiter};
+use crate::error::ApiError;
+
+/// Everything token handling needs, shared by the extractors and the auth routes.
+#[derive(Debug)]
+pub struct AuthState {
+    pub keys: KeySet,
+    pub config: TokenConfig,
+    pub login_limiter: LoginLimiter,
+}
+
+/// A verified end-user access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthUser {
+    pub id: String,
+    pub scopes: Vec<Scope>,
+}
+
+impl AuthUser {
+    /// 403 `insufficient_scope` unless the token carries `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes.contains(&scope) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope(scope))
+        }
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::Unauthorized("This endpoint needs an access token (Authorization: Bearer …).".into())
+    })?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::InvalidToken("the Authorization header is not text".into()))?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(|| {
+        ApiError::InvalidToken("use the Bearer scheme: Authorization: Bearer <token>".into())
+    })?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::InvalidToken(
+            "use the Bearer scheme: Authorization: Bearer <token>".into(),
+        ));
+    }
+    Ok(token.trim())
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready((|| {
+            let state = req
+                .app_data::<web::Data<AuthState>>()
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AuthState is not configured")))?;
+            let claims = tokens::verify(&state.keys, &state.config, bearer(req)?)
+                .map_err(|e| ApiError::InvalidToken(e.0.into()))?;
+            if claims.typ != Subject::User {
+                return Err(ApiError::Forbidden(
+                    "This endpoint is for end users; partners use the routes under /v1/users/{user_id}."
+                        .into(),
+                ));
+            }
+            let scopes = Scope::parse_list(&claims.scope)
+                .map_err(|_| ApiError::InvalidToken("the token's scope is invalid".into()))?;
+            Ok(Self {
+                id: claims.sub,
+                scopes,
+            })
+        })())
+    }
+}
