@@ -5,7 +5,11 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::auth::partner::new_secret;
+use crate::auth::tokens::Scope;
 use crate::config::Settings;
+use crate::db;
+use crate::repository::partners::{self, PartnerRow};
 
 /// One line on stderr naming what is wrong, and a non-zero exit.
 pub fn fail(e: &anyhow::Error) -> ExitCode {
@@ -37,4 +41,91 @@ fn probe(port: u16) -> std::io::Result<bool> {
     let mut head = [0_u8; 12];
     stream.read_exact(&mut head)?;
     Ok(head.ends_with(b"200"))
+}
+
+/// `soleus-api partners create --name NAME --scopes a,b` | `partners list` | `partners revoke ID`.
+/// Prints to stdout; the client secret is shown once and stored only as a hash.
+pub fn partners(settings: &Settings, args: &[String]) -> ExitCode {
+    match run_partners(settings, args) {
+        Ok(output) => {
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{output}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
+fn run_partners(settings: &Settings, args: &[String]) -> anyhow::Result<String> {
+    let pool = db::connect(&settings.database_url, 1)?;
+    let mut conn = pool.get()?;
+    let now = chrono::Utc::now().naive_utc();
+    match args.first().map(String::as_str) {
+        Some("create") => {
+            let name = flag(args, "--name")
+                .filter(|n| !n.trim().is_empty())
+                .ok_or_else(|| anyhow::anyhow!("partners create needs --name NAME"))?;
+            let scopes = flag(args, "--scopes").ok_or_else(|| {
+                anyhow::anyhow!(
+                    "partners create needs --scopes a,b (any of: {})",
+                    Scope::join(&Scope::ALL)
+                )
+            })?;
+            let scopes = Scope::parse_list(scopes).map_err(|unknown| {
+                anyhow::anyhow!("unknown scope `{unknown}` (any of: {})", Scope::join(&Scope::ALL))
+            })?;
+            anyhow::ensure!(!scopes.is_empty(), "partners create needs at least one scope");
+            let (secret, hash) = new_secret();
+            let row = PartnerRow {
+                id: uuid::Uuid::new_v4().simple().to_string(),
+                name: name.trim().to_owned(),
+                secret_hash: hash,
+                scopes: Scope::join(&scopes),
+                created_at: now,
+                revoked_at: None,
+            };
+            partners::insert(&mut conn, &row)?;
+            Ok(format!(
+                "client_id: {}\nclient_secret: {secret}\nscopes: {}\nStore the secret now: it is not shown again.",
+                row.id, row.scopes
+            ))
+        }
+        Some("list") => {
+            let rows = partners::list(&mut conn)?;
+            Ok(rows
+                .iter()
+                .map(|p| {
+                    let state = if p.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    format!("{}\t{}\t{}\t{}", p.id, state, p.scopes, p.name)
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        Some("revoke") => {
+            let id = args
+                .get(1)
+                .ok_or_else(|| anyhow::anyhow!("partners revoke needs a client id"))?;
+            anyhow::ensure!(
+                partners::revoke(&mut conn, id, now)?,
+                "no active partner has the client id `{id}`"
+            );
+            Ok(format!("revoked {id}"))
+        }
+        _ => Err(anyhow::anyhow!(
+            "usage: soleus-api partners create --name NAME --scopes a,b | list | revoke CLIENT_ID"
+        )),
+    }
 }

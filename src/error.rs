@@ -87,6 +87,12 @@ pub struct Problem {
     /// Same value as the `X-Request-Id` response header; quote it when reporting a problem.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// RFC 6749 §5.2 error code, on errors of the OAuth token endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// RFC 6749 §5.2 error description (the same text as `detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
     /// Field-level errors (validation and malformed-input problems).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(max_items = 200)]
@@ -131,6 +137,14 @@ pub enum ApiError {
     /// A dependency (the database) is unavailable; retry later.
     #[error("service unavailable: {0}")]
     ServiceUnavailable(String),
+    /// An OAuth 2.0 token-endpoint error (RFC 6749 §5.2): `invalid_request`, `invalid_client`,
+    /// `invalid_scope`, `unsupported_grant_type`…
+    #[error("oauth error {error}: {description}")]
+    OAuth {
+        status: StatusCode,
+        error: &'static str,
+        description: String,
+    },
     /// Anything unexpected. The cause is logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -164,6 +178,7 @@ impl ApiError {
             Self::Validation(_) => "validation",
             Self::TooManyRequests { .. } => "rate-limited",
             Self::ServiceUnavailable(_) => "unavailable",
+            Self::OAuth { .. } => "oauth",
             Self::Internal(_) => "internal",
         }
     }
@@ -178,7 +193,8 @@ impl ApiError {
             | Self::Conflict(d)
             | Self::PreconditionFailed(d)
             | Self::UnsupportedMediaType(d)
-            | Self::ServiceUnavailable(d) => d.clone(),
+            | Self::ServiceUnavailable(d)
+            | Self::OAuth { description: d, .. } => d.clone(),
             Self::MethodNotAllowed { allow } => format!(
                 "This resource supports: {}.",
                 allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
@@ -208,6 +224,14 @@ impl ApiError {
             detail: self.detail(),
             instance: None,
             request_id: None,
+            error: match self {
+                Self::OAuth { error, .. } => Some((*error).to_owned()),
+                _ => None,
+            },
+            error_description: match self {
+                Self::OAuth { description, .. } => Some(description.clone()),
+                _ => None,
+            },
             errors: match self {
                 Self::Validation(errors) | Self::BadRequest { errors, .. } => errors.clone(),
                 _ => Vec::new(),
@@ -231,6 +255,7 @@ impl ResponseError for ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::OAuth { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -269,6 +294,12 @@ impl ResponseError for ApiError {
             }
             Self::ServiceUnavailable(_) => {
                 builder.insert_header((header::RETRY_AFTER, "5"));
+            }
+            Self::OAuth {
+                error: "invalid_client",
+                ..
+            } => {
+                builder.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"soleus-api\""));
             }
             _ => {}
         }

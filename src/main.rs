@@ -14,9 +14,10 @@ async fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         None | Some("serve") => {}
         Some("healthcheck") => return cli::healthcheck(&settings),
+        Some("partners") => return cli::partners(&settings, args.get(1..).unwrap_or_default()),
         Some(other) => {
             return cli::fail(&anyhow::anyhow!(
-                "unknown command `{other}`; try `serve` or `healthcheck`"
+                "unknown command `{other}`; try `serve`, `healthcheck` or `partners`"
             ));
         }
     }

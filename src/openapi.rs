@@ -48,6 +48,8 @@ cautions tied to screening rules, and evidence. Public: no token needed. Cache w
         (name = "auth", description = "Accounts and tokens: register, log in, refresh (rotated; reuse revokes the login), log out, and the \
 public keys (JWKS) that verify access tokens."),
         (name = "account", description = "Your own account and profile. Needs an end-user access token."),
+        (name = "partners", description = "Partner platforms: client-credentials tokens, and the grants users give partners. \
+Partners are registered by an operator: `soleus-api partners create --name … --scopes …`."),
         (name = "programmes", description = "Personalised, progressive soleus programmes from age, activity level and goals: \
 screened against red-flag rules (SCR-*), placed on the level ladder, dosed per the goal tables and explained per exercise."),
     ),
@@ -71,6 +73,17 @@ impl utoipa::Modify for SecuritySchemes {
                         "End-user access token from `POST /v1/auth/token`: an EdDSA-signed JWT \
                          (RFC 8725 practices: algorithm pinned, `iss`/`aud`/`exp`/`nbf` checked), \
                          valid for about 15 minutes.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "partner_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "Partner client authentication at `POST /v1/oauth/token` (RFC 6749 §2.3.1).",
                     ))
                     .build(),
             ),

@@ -3,8 +3,10 @@
 
 pub mod extract;
 pub mod keys;
+pub mod partner;
 pub mod password;
 pub mod rate_limit;
 pub mod tokens;
 
 pub use extract::{AuthState, AuthUser};
+pub use partner::PartnerCaller;

@@ -54,5 +54,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    partners (id) {
+        /// The client id.
+        id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    partner_grants (id) {
+        id -> Text,
+        user_id -> Text,
+        partner_id -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    programmes (id) {
+        id -> Text,
+        user_id -> Text,
+        /// `app` or the partner's client id.
+        source -> Text,
+        generator_version -> Text,
+        request -> Text,
+        document -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(app_meta, exercises, users, refresh_tokens);
+diesel::joinable!(programmes -> users (user_id));
+diesel::joinable!(partner_grants -> users (user_id));
+diesel::joinable!(partner_grants -> partners (partner_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    app_meta,
+    exercises,
+    users,
+    refresh_tokens,
+    partners,
+    partner_grants,
+    programmes
+);

@@ -114,6 +114,8 @@ fn problem_for_status(status: StatusCode, detail: Option<String>) -> Problem {
                 detail,
                 instance: None,
                 request_id: None,
+                error: None,
+                error_description: None,
                 errors: Vec::new(),
             };
         }

@@ -6,6 +6,7 @@
 //! → exercise selection per goal (§9.1–§9.3, union across goals) → weekly dosing with planned
 //! progression, deloads and habits (§9.4).
 
+pub mod calendar;
 pub mod input;
 pub mod model;
 pub(crate) mod prescribe;

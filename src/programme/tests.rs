@@ -271,6 +271,7 @@ fn the_engine_depends_on_no_framework_database_or_clock() {
         ("screening.rs", include_str!("screening.rs")),
         ("input.rs", include_str!("input.rs")),
         ("model.rs", include_str!("model.rs")),
+        ("calendar.rs", include_str!("calendar.rs")),
     ] {
         for forbidden in [
             "actix",

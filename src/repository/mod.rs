@@ -3,5 +3,7 @@
 
 pub mod app_meta;
 pub mod exercises;
+pub mod partners;
+pub mod programmes;
 pub mod refresh_tokens;
 pub mod users;

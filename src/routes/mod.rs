@@ -7,6 +7,7 @@ pub mod exercises;
 pub mod me;
 pub mod meta;
 pub mod ops;
+pub mod partners;
 pub mod programmes;
 
 use utoipa_actix_web::scope;
@@ -23,12 +24,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(exercises::list_exercises)
                 .service(exercises::get_exercise)
                 .service(programmes::preview_programme)
+                .service(programmes::create_programme)
+                .service(programmes::list_programmes)
+                .service(programmes::get_programme)
+                .service(programmes::delete_programme)
+                .service(programmes::programme_calendar)
+                .service(programmes::partner_list_programmes)
+                .service(programmes::partner_create_programme)
+                .service(programmes::partner_get_programme)
                 .service(auth::register)
                 .service(auth::login)
                 .service(auth::rotate_refresh_token)
                 .service(auth::logout)
                 .service(me::get_me)
                 .service(me::patch_me)
-                .service(me::delete_me),
+                .service(me::delete_me)
+                .service(partners::oauth_token)
+                .service(partners::create_grant)
+                .service(partners::list_grants)
+                .service(partners::revoke_grant),
         );
 }

@@ -1,12 +1,22 @@
-//! Programmes: `POST /v1/programmes/preview` generates a programme without storing anything.
+//! Programmes: `POST /v1/programmes/preview` generates without storing; `/v1/programmes`
+//! stores them for their owner; `/v1/users/{user_id}/programmes` is the partner view, under the
+//! user's grant. Both views share one implementation.
 
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use crate::auth::tokens::Scope;
+use crate::auth::{AuthUser, PartnerCaller};
 use crate::catalogue::Catalogue;
-use crate::error::Problem;
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, Problem};
 use crate::http::Json;
+use crate::http::conditional::{cached_json, etag};
 use crate::programme::input::ProgrammeRequest;
 use crate::programme::{self, model::Programme};
+use crate::repository::programmes::{self, ProgrammeRow};
 
 /// Preview a personalised programme.
 ///
@@ -53,4 +63,341 @@ pub async fn preview_programme(
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(programme)
+}
+
+/// A stored programme.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoredProgramme {
+    pub id: String,
+    /// `app` when the user created it, otherwise the partner's client id.
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+    #[schema(value_type = Programme)]
+    pub programme: serde_json::Value,
+}
+
+/// One line of a programme list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgrammeSummary {
+    pub id: String,
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+    pub generator_version: String,
+    #[schema(value_type = Vec<crate::catalogue::Goal>)]
+    pub goals: serde_json::Value,
+    #[schema(value_type = crate::programme::model::SafetyStatus)]
+    pub safety_status: serde_json::Value,
+    pub start_date: Option<String>,
+    pub weeks: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgrammeList {
+    /// Newest first (at most 100).
+    pub items: Vec<ProgrammeSummary>,
+}
+
+fn stored(row: ProgrammeRow) -> Result<StoredProgramme, ApiError> {
+    Ok(StoredProgramme {
+        programme: serde_json::from_str(&row.document).map_err(|e| ApiError::Internal(e.into()))?,
+        id: row.id,
+        source: row.source,
+        created_at: row.created_at.and_utc(),
+    })
+}
+
+fn summary(row: ProgrammeRow) -> Result<ProgrammeSummary, ApiError> {
+    let doc: serde_json::Value =
+        serde_json::from_str(&row.document).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(ProgrammeSummary {
+        id: row.id,
+        source: row.source,
+        created_at: row.created_at.and_utc(),
+        generator_version: row.generator_version,
+        goals: doc.pointer("/input/goals").cloned().unwrap_or_default(),
+        safety_status: doc.pointer("/safety/status").cloned().unwrap_or_default(),
+        start_date: doc
+            .pointer("/input/start_date")
+            .and_then(|d| d.as_str())
+            .map(str::to_owned),
+        weeks: doc
+            .pointer("/weeks")
+            .and_then(|w| w.as_array())
+            .map_or(0, Vec::len),
+    })
+}
+
+/// Generates and stores a programme for `owner`; shared by the user and partner routes.
+async fn create_for(
+    pool: &DbPool,
+    catalogue: &Catalogue,
+    owner: String,
+    source: String,
+    request: ProgrammeRequest,
+    location_prefix: &str,
+) -> Result<HttpResponse, ApiError> {
+    let programme = programme::generate(&request, catalogue);
+    let row = ProgrammeRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: owner,
+        source,
+        generator_version: programme.generator_version.to_owned(),
+        request: serde_json::to_string(&request).map_err(|e| ApiError::Internal(e.into()))?,
+        document: serde_json::to_string(&programme).map_err(|e| ApiError::Internal(e.into()))?,
+        created_at: Utc::now().naive_utc(),
+    };
+    let stored_row = row.clone();
+    db::run(pool, move |conn| programmes::insert(conn, &stored_row)).await?;
+    let location = format!("{location_prefix}/{}", row.id);
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", location))
+        .json(stored(row)?))
+}
+
+async fn list_for(pool: &DbPool, owner: String) -> Result<HttpResponse, ApiError> {
+    let rows = db::run(pool, move |conn| programmes::list(conn, &owner, 100)).await?;
+    let items = rows.into_iter().map(summary).collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(ProgrammeList { items }))
+}
+
+async fn get_for(
+    req: &HttpRequest,
+    pool: &DbPool,
+    owner: String,
+    id: String,
+) -> Result<HttpResponse, ApiError> {
+    let row = db::run(pool, move |conn| programmes::find(conn, &owner, &id))
+        .await?
+        .ok_or_else(not_found)?;
+    // Stored programmes never change, so the id and creation time identify the representation.
+    let tag = etag(&[&row.id, &row.created_at.to_string()]);
+    Ok(cached_json(req, &tag, "private, no-cache", &[], &stored(row)?))
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("No programme of yours has this id.".into())
+}
+
+/// Create a programme.
+///
+/// Generates a programme like the preview does and stores it as yours.
+#[utoipa::path(
+    tag = "programmes",
+    security(("bearer_auth" = [])),
+    request_body = ProgrammeRequest,
+    responses(
+        (status = 201, description = "Stored.", body = StoredProgramme, headers(("Location" = String))),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `programmes:write`.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/programmes")]
+pub async fn create_programme(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    catalogue: web::Data<Catalogue>,
+    body: Json<ProgrammeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::ProgrammesWrite)?;
+    create_for(
+        &pool,
+        &catalogue,
+        user.id,
+        "app".into(),
+        body.into_inner(),
+        "/v1/programmes",
+    )
+    .await
+}
+
+/// Your programmes.
+#[utoipa::path(
+    tag = "programmes",
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "Newest first.", body = ProgrammeList),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/programmes")]
+pub async fn list_programmes(user: AuthUser, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::ProgrammesRead)?;
+    list_for(&pool, user.id).await
+}
+
+/// One of your programmes.
+#[utoipa::path(
+    tag = "programmes",
+    security(("bearer_auth" = [])),
+    params(("id" = String, Path, description = "Programme id", max_length = 100)),
+    responses(
+        (status = 200, description = "The programme.", body = StoredProgramme, headers(("ETag" = String))),
+        (status = 304, description = "Not modified."),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not yours, or no such programme.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/programmes/{id}")]
+pub async fn get_programme(
+    req: HttpRequest,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::ProgrammesRead)?;
+    get_for(&req, &pool, user.id, id.into_inner()).await
+}
+
+/// Delete one of your programmes.
+#[utoipa::path(
+    tag = "programmes",
+    security(("bearer_auth" = [])),
+    params(("id" = String, Path, description = "Programme id", max_length = 100)),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not yours, or no such programme.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/programmes/{id}")]
+pub async fn delete_programme(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::ProgrammesWrite)?;
+    let id = id.into_inner();
+    let deleted = db::run(&pool, move |conn| programmes::delete(conn, &user.id, &id)).await?;
+    if deleted {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(not_found())
+    }
+}
+
+/// Programme calendar.
+///
+/// The sessions as iCalendar (RFC 5545), one all-day event per session, to import into any
+/// calendar app. Dated from the programme's start date, or from the day it was created.
+#[utoipa::path(
+    tag = "programmes",
+    security(("bearer_auth" = [])),
+    params(("id" = String, Path, description = "Programme id", max_length = 100)),
+    responses(
+        (status = 200, description = "The calendar.", body = String, content_type = "text/calendar"),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not yours, or no such programme.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/programmes/{id}/calendar.ics")]
+pub async fn programme_calendar(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::ProgrammesRead)?;
+    let id = id.into_inner();
+    let row = db::run(&pool, move |conn| programmes::find(conn, &user.id, &id))
+        .await?
+        .ok_or_else(not_found)?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&row.document).map_err(|e| ApiError::Internal(e.into()))?;
+    let body = programme::calendar::ics(&row.id, &doc, row.created_at.date(), row.created_at);
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"soleus-programme.ics\"",
+        ))
+        .body(body))
+}
+
+/// A user's programmes (partner).
+///
+/// Needs `programmes:read` in the partner token and in the user's active grant.
+#[utoipa::path(
+    tag = "partners",
+    security(("partner_oauth" = ["programmes:read"])),
+    params(("user_id" = String, Path, description = "The user's id", max_length = 100)),
+    responses(
+        (status = 200, description = "Newest first.", body = ProgrammeList),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No active grant, or a missing scope.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/users/{user_id}/programmes")]
+pub async fn partner_list_programmes(
+    partner: PartnerCaller,
+    pool: web::Data<DbPool>,
+    user_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user_id = user_id.into_inner();
+    partner.authorize(&pool, &user_id, Scope::ProgrammesRead).await?;
+    list_for(&pool, user_id).await
+}
+
+/// Create a programme for a user (partner).
+///
+/// Needs `programmes:write` in the partner token and in the user's active grant.
+#[utoipa::path(
+    tag = "partners",
+    security(("partner_oauth" = ["programmes:write"])),
+    params(("user_id" = String, Path, description = "The user's id", max_length = 100)),
+    request_body = ProgrammeRequest,
+    responses(
+        (status = 201, description = "Stored for the user.", body = StoredProgramme, headers(("Location" = String))),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No active grant, or a missing scope.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/users/{user_id}/programmes")]
+pub async fn partner_create_programme(
+    partner: PartnerCaller,
+    pool: web::Data<DbPool>,
+    catalogue: web::Data<Catalogue>,
+    user_id: web::Path<String>,
+    body: Json<ProgrammeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user_id = user_id.into_inner();
+    partner.authorize(&pool, &user_id, Scope::ProgrammesWrite).await?;
+    let prefix = format!("/v1/users/{user_id}/programmes");
+    create_for(
+        &pool,
+        &catalogue,
+        user_id,
+        partner.client_id,
+        body.into_inner(),
+        &prefix,
+    )
+    .await
+}
+
+/// One of a user's programmes (partner).
+#[utoipa::path(
+    tag = "partners",
+    security(("partner_oauth" = ["programmes:read"])),
+    params(
+        ("user_id" = String, Path, description = "The user's id", max_length = 100),
+        ("id" = String, Path, description = "Programme id", max_length = 100),
+    ),
+    responses(
+        (status = 200, description = "The programme.", body = StoredProgramme),
+        (status = 304, description = "Not modified."),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No active grant, or a missing scope.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such programme of this user.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/users/{user_id}/programmes/{id}")]
+pub async fn partner_get_programme(
+    req: HttpRequest,
+    partner: PartnerCaller,
+    pool: web::Data<DbPool>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (user_id, id) = path.into_inner();
+    partner.authorize(&pool, &user_id, Scope::ProgrammesRead).await?;
+    get_for(&req, &pool, user_id, id).await
 }

@@ -14,5 +14,6 @@ mod helpers;
 mod meta;
 mod openapi;
 mod ops;
+mod partners;
 mod process;
 mod programmes;

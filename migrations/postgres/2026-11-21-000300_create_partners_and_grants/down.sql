@@ -1,0 +1,2 @@
+DROP TABLE partner_grants;
+DROP TABLE partners;

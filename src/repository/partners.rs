@@ -1,0 +1,123 @@
+//! Partner platforms and the grants users give them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::db::schema::{partner_grants, partners};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable)]
+#[diesel(table_name = partners)]
+pub struct PartnerRow {
+    pub id: String,
+    pub name: String,
+    pub secret_hash: String,
+    pub scopes: String,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable)]
+#[diesel(table_name = partner_grants)]
+pub struct GrantRow {
+    pub id: String,
+    pub user_id: String,
+    pub partner_id: String,
+    pub scopes: String,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &PartnerRow) -> QueryResult<()> {
+    diesel::insert_into(partners::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<PartnerRow>> {
+    partners::table.find(id).first(conn).optional()
+}
+
+pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<PartnerRow>> {
+    partners::table.order(partners::created_at).load(conn)
+}
+
+/// Revokes a partner; its tokens stop working on their next request. `false` if unknown.
+pub fn revoke(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(partners::table.find(id).filter(partners::revoked_at.is_null()))
+        .set(partners::revoked_at.eq(now))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Records a grant, replacing the user's active grant to the same partner.
+pub fn grant(conn: &mut AnyConnection, row: &GrantRow) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        revoke_grants_to(conn, &row.user_id, &row.partner_id, row.created_at)?;
+        diesel::insert_into(partner_grants::table)
+            .values(row)
+            .execute(conn)
+            .map(drop)
+    })
+}
+
+fn revoke_grants_to(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    partner_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        partner_grants::table
+            .filter(partner_grants::user_id.eq(user_id))
+            .filter(partner_grants::partner_id.eq(partner_id))
+            .filter(partner_grants::revoked_at.is_null()),
+    )
+    .set(partner_grants::revoked_at.eq(now))
+    .execute(conn)
+}
+
+/// The user's active grants, oldest first.
+pub fn grants_of(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Vec<GrantRow>> {
+    partner_grants::table
+        .filter(partner_grants::user_id.eq(user_id))
+        .filter(partner_grants::revoked_at.is_null())
+        .order((partner_grants::created_at, partner_grants::id))
+        .load(conn)
+}
+
+/// Revokes one of the user's own grants. `false` if it is not theirs or not active.
+pub fn revoke_grant(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    grant_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        partner_grants::table
+            .find(grant_id)
+            .filter(partner_grants::user_id.eq(user_id))
+            .filter(partner_grants::revoked_at.is_null()),
+    )
+    .set(partner_grants::revoked_at.eq(now))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// The active grant from `user_id` to an active `partner_id`, if any.
+pub fn active_grant(
+    conn: &mut AnyConnection,
+    partner_id: &str,
+    user_id: &str,
+) -> QueryResult<Option<GrantRow>> {
+    partner_grants::table
+        .inner_join(partners::table)
+        .filter(partner_grants::partner_id.eq(partner_id))
+        .filter(partner_grants::user_id.eq(user_id))
+        .filter(partner_grants::revoked_at.is_null())
+        .filter(partners::revoked_at.is_null())
+        .select(partner_grants::all_columns)
+        .first(conn)
+        .optional()
+}

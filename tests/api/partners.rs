@@ -1,0 +1,390 @@
+//! Stored programmes (owner-only) and partner access through grants.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, spawn_app};
+
+fn request() -> Value {
+    json!({
+        "age": 40, "activity_level": "active", "goals": ["circulation"], "start_date": "2027-01-04", "weeks": 4,
+        "screening": {"chest_pain": false, "dizziness_or_fainting": false, "calf_swelling_warmth_redness": false, "acute_calf_strain": false}
+    })
+}
+
+impl TestApp {
+    /// Registers a partner through the CLI code path; returns (client id, secret).
+    fn partner(&self, scopes: &str) -> (String, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_soleus-api"))
+            .args(["partners", "create", "--name", "Acme Sync", "--scopes", scopes])
+            .env("DATABASE_URL", &self.database_url)
+            .env("SOLEUS_DATA_DIR", self.data_dir())
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_owned())
+                .unwrap()
+        };
+        (field("client_id:"), field("client_secret:"))
+    }
+
+    async fn partner_token(&self, id: &str, secret: &str, scope: Option<&str>) -> crate::helpers::Response {
+        let mut form = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+        if let Some(scope) = scope {
+            form.push_str(&format!("&scope={}", scope.replace(' ', "+")));
+        }
+        self.post_raw(
+            "/v1/oauth/token",
+            "application/x-www-form-urlencoded",
+            form.as_bytes(),
+        )
+        .await
+    }
+}
+
+#[actix_web::test]
+async fn a_user_stores_lists_reads_and_deletes_only_their_own_programmes() {
+    let app = spawn_app().await;
+    let (_, a, _) = app.user("owner@example.com").await;
+    let (_, b, _) = app.user("other@example.com").await;
+
+    let created = app.send_json_with("POST", "/v1/programmes", &a, &request()).await;
+    assert_eq!(
+        created.status.as_u16(),
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let body = created.json();
+    let id = body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/v1/programmes/{id}").as_str())
+    );
+    assert_eq!(body["source"], "app");
+    assert_eq!(body["programme"]["weeks"].as_array().unwrap().len(), 4);
+
+    let list = app.get_with("/v1/programmes", &a).await.json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["id"], id.as_str());
+    assert_eq!(list["items"][0]["safety_status"], "cleared");
+
+    let one = app.get_with(&format!("/v1/programmes/{id}"), &a).await;
+    assert_eq!(one.status.as_u16(), 200);
+    assert_eq!(one.json()["programme"], body["programme"]);
+    let tag = one.header("etag").unwrap().to_owned();
+    let req = app
+        .client
+        .get(app.url(&format!("/v1/programmes/{id}")))
+        .insert_header(("Authorization", format!("Bearer {a}")))
+        .insert_header(("If-None-Match", tag));
+    assert_eq!(app.send(req, None).await.status.as_u16(), 304);
+
+    // User B cannot see, read, export or delete A's programme: it does not exist for them.
+    assert_eq!(
+        app.get_with("/v1/programmes", &b).await.json()["items"],
+        json!([])
+    );
+    for path in [
+        format!("/v1/programmes/{id}"),
+        format!("/v1/programmes/{id}/calendar.ics"),
+    ] {
+        assert_problem(&app.get_with(&path, &b).await, 404);
+    }
+    assert_problem(&app.delete_with(&format!("/v1/programmes/{id}"), &b).await, 404);
+    assert_eq!(
+        app.get_with(&format!("/v1/programmes/{id}"), &a)
+            .await
+            .status
+            .as_u16(),
+        200,
+        "still there"
+    );
+
+    assert_eq!(
+        app.delete_with(&format!("/v1/programmes/{id}"), &a)
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    assert_problem(&app.get_with(&format!("/v1/programmes/{id}"), &a).await, 404);
+    assert_problem(&app.get("/v1/programmes").await, 401);
+}
+
+/// Unfolds RFC 5545 content lines and returns each VEVENT as a list of (name, value).
+fn parse_ics(text: &str) -> Vec<Vec<(String, String)>> {
+    assert!(
+        text.lines().all(|l| l.len() <= 76),
+        "lines are folded at 75 octets"
+    );
+    let unfolded = text.replace("\r\n ", "");
+    let mut events = Vec::new();
+    let mut current: Option<Vec<(String, String)>> = None;
+    for line in unfolded.split("\r\n").filter(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(':').unwrap();
+        match (name, value) {
+            ("BEGIN", "VEVENT") => current = Some(Vec::new()),
+            ("END", "VEVENT") => events.push(current.take().unwrap()),
+            _ => {
+                if let Some(event) = current.as_mut() {
+                    event.push((name.to_owned(), value.to_owned()));
+                }
+            }
+        }
+    }
+    events
+}
+
+#[actix_web::test]
+async fn the_calendar_has_one_event_per_session_on_its_date() {
+    let app = spawn_app().await;
+    let (_, token, _) = app.user("cal@example.com").await;
+    let body = app
+        .send_json_with("POST", "/v1/programmes", &token, &request())
+        .await
+        .json();
+    let id = body["id"].as_str().unwrap();
+    let res = app
+        .get_with(&format!("/v1/programmes/{id}/calendar.ics"), &token)
+        .await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.header("content-type"), Some("text/calendar; charset=utf-8"));
+    let text = String::from_utf8(res.body.to_vec()).unwrap();
+    assert!(text.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
+    let events = parse_ics(&text);
+    let sessions: Vec<&Value> = body["programme"]["weeks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["sessions"].as_array().unwrap())
+        .collect();
+    assert_eq!(events.len(), sessions.len());
+    let get = |event: &Vec<(String, String)>, name: &str| {
+        event
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    for (event, session) in events.iter().zip(&sessions) {
+        let date = session["date"].as_str().unwrap().replace('-', "");
+        assert_eq!(get(event, "DTSTART;VALUE=DATE"), date);
+        assert!(get(event, "UID").starts_with(id));
+        assert!(get(event, "SUMMARY").starts_with("Soleus session\\, week"));
+        let first = session["exercises"][0]["name"]
+            .as_str()
+            .unwrap()
+            .replace(',', "\\,");
+        assert!(get(event, "DESCRIPTION").contains(&first), "{first}");
+    }
+    assert_eq!(get(&events[0], "DTSTART;VALUE=DATE"), "20270104");
+}
+
+#[actix_web::test]
+async fn partners_get_tokens_with_client_credentials() {
+    let app = spawn_app().await;
+    let (id, secret) = app.partner("programmes:read,programmes:write");
+
+    let res = app.partner_token(&id, &secret, None).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(res.json()["scope"], "programmes:read programmes:write");
+    let basic = app
+        .send(
+            app.client
+                .post(app.url("/v1/oauth/token"))
+                .insert_header((
+                    "Authorization",
+                    format!(
+                        "Basic {}",
+                        base64::Engine::encode(
+                            &base64::engine::general_purpose::STANDARD,
+                            format!("{id}:{secret}")
+                        )
+                    ),
+                ))
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded")),
+            Some(b"grant_type=client_credentials&scope=programmes:read"),
+        )
+        .await;
+    assert_eq!(basic.json()["scope"], "programmes:read");
+
+    let wrong = app.partner_token(&id, "wrong-secret", None).await;
+    assert_eq!(assert_problem(&wrong, 401)["error"], "invalid_client");
+    assert_eq!(
+        wrong.header("www-authenticate"),
+        Some("Basic realm=\"soleus-api\"")
+    );
+    assert_eq!(
+        assert_problem(
+            &app.partner_token(&id, &secret, Some("sessions:write")).await,
+            400
+        )["error"],
+        "invalid_scope"
+    );
+    assert_eq!(
+        assert_problem(&app.partner_token(&id, &secret, Some("admin")).await, 400)["error"],
+        "invalid_scope"
+    );
+    let password_grant = app
+        .post_raw(
+            "/v1/oauth/token",
+            "application/x-www-form-urlencoded",
+            b"grant_type=password",
+        )
+        .await;
+    assert_eq!(
+        assert_problem(&password_grant, 400)["error"],
+        "unsupported_grant_type"
+    );
+    let twice = app
+        .post_raw(
+            "/v1/oauth/token",
+            "application/x-www-form-urlencoded",
+            b"grant_type=client_credentials&grant_type=client_credentials",
+        )
+        .await;
+    assert_eq!(assert_problem(&twice, 400)["error"], "invalid_request");
+}
+
+#[actix_web::test]
+async fn a_partner_acts_only_under_an_active_grant_and_within_its_scopes() {
+    let app = spawn_app().await;
+    let (user_id, user_token, _) = app.user("member@example.com").await;
+    let (other_id, other_token, _) = app.user("stranger@example.com").await;
+    let (pid, secret) = app.partner("programmes:read,programmes:write");
+    let token = app.partner_token(&pid, &secret, None).await.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read_only = app
+        .partner_token(&pid, &secret, Some("programmes:read"))
+        .await
+        .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/users/{user_id}/programmes");
+
+    // No grant yet.
+    assert_problem(&app.get_with(&path, &token).await, 403);
+
+    let grant = app
+        .send_json_with(
+            "POST",
+            "/v1/me/partner-grants",
+            &user_token,
+            &json!({"partner_id": pid, "scopes": ["programmes:read"]}),
+        )
+        .await;
+    assert_eq!(
+        grant.status.as_u16(),
+        201,
+        "{}",
+        String::from_utf8_lossy(&grant.body)
+    );
+    let grant_id = grant.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get_with("/v1/me/partner-grants", &user_token).await.json()["items"][0]["partner_name"],
+        "Acme Sync"
+    );
+
+    assert_eq!(
+        app.get_with(&path, &token).await.status.as_u16(),
+        200,
+        "read is granted"
+    );
+    let write = app.send_json_with("POST", &path, &token, &request()).await;
+    let body = assert_problem(&write, 403);
+    assert_eq!(
+        body["type"], "https://soleus-api.dev/problems/insufficient-scope",
+        "the grant lacks programmes:write"
+    );
+    assert!(
+        write
+            .header("www-authenticate")
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+
+    // A wider grant: the partner may write, but not with a read-only token.
+    app.send_json_with(
+        "POST",
+        "/v1/me/partner-grants",
+        &user_token,
+        &json!({"partner_id": pid, "scopes": ["programmes:read", "programmes:write"]}),
+    )
+    .await;
+    assert_problem(
+        &app.send_json_with("POST", &path, &read_only, &request()).await,
+        403,
+    );
+    let created = app.send_json_with("POST", &path, &token, &request()).await;
+    assert_eq!(created.status.as_u16(), 201);
+    assert_eq!(created.json()["source"], pid.as_str());
+    assert_eq!(
+        app.get_with("/v1/programmes", &user_token).await.json()["items"][0]["source"],
+        pid.as_str(),
+        "the user sees what the partner stored"
+    );
+
+    // The other user never granted anything; the partner cannot reach them.
+    assert_problem(
+        &app.get_with(&format!("/v1/users/{other_id}/programmes"), &token)
+            .await,
+        403,
+    );
+    assert_eq!(
+        app.get_with("/v1/programmes", &other_token).await.json()["items"],
+        json!([])
+    );
+
+    // End-user and partner tokens do not open each other's routes.
+    assert_problem(&app.get_with(&path, &user_token).await, 403);
+    assert_problem(&app.get_with("/v1/me", &token).await, 403);
+
+    // Revoking takes effect on the next request.
+    let grants = app.get_with("/v1/me/partner-grants", &user_token).await.json();
+    let active = grants["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_ne!(active, grant_id, "the wider grant replaced the first");
+    assert_eq!(
+        app.delete_with(&format!("/v1/me/partner-grants/{active}"), &user_token)
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    assert_problem(&app.get_with(&path, &token).await, 403);
+    assert_problem(
+        &app.delete_with(&format!("/v1/me/partner-grants/{active}"), &other_token)
+            .await,
+        404,
+    );
+
+    // An operator revoking the partner stops its tokens too.
+    app.send_json_with(
+        "POST",
+        "/v1/me/partner-grants",
+        &user_token,
+        &json!({"partner_id": pid, "scopes": ["programmes:read"]}),
+    )
+    .await;
+    assert_eq!(app.get_with(&path, &token).await.status.as_u16(), 200);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_soleus-api"))
+        .args(["partners", "revoke", &pid])
+        .env("DATABASE_URL", &app.database_url)
+        .env("SOLEUS_DATA_DIR", app.data_dir())
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_problem(&app.get_with(&path, &token).await, 403);
+    assert_eq!(
+        assert_problem(&app.partner_token(&pid, &secret, None).await, 401)["error"],
+        "invalid_client"
+    );
+}
