@@ -55,29 +55,36 @@ pub(super) fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
+/// Verifies the bearer token and checks it was issued to `kind`: the subject and scopes.
+pub(super) fn verified(req: &HttpRequest, kind: Subject) -> Result<(String, Vec<Scope>), ApiError> {
+    let state = req
+        .app_data::<web::Data<AuthState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AuthState is not configured")))?;
+    let claims = tokens::verify(&state.keys, &state.config, bearer(req)?)
+        .map_err(|e| ApiError::InvalidToken(e.0.into()))?;
+    if claims.typ != kind {
+        return Err(ApiError::Forbidden(
+            match kind {
+                Subject::User => {
+                    "This endpoint is for end users; partners use the routes under /v1/users/{user_id}."
+                }
+                Subject::Partner => {
+                    "This route is for partner platforms; end users use the routes under /v1/me."
+                }
+            }
+            .into(),
+        ));
+    }
+    let scopes = Scope::parse_list(&claims.scope)
+        .map_err(|_| ApiError::InvalidToken("the token's scope is invalid".into()))?;
+    Ok((claims.sub, scopes))
+}
+
 impl FromRequest for AuthUser {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready((|| {
-            let state = req
-                .app_data::<web::Data<AuthState>>()
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AuthState is not configured")))?;
-            let claims = tokens::verify(&state.keys, &state.config, bearer(req)?)
-                .map_err(|e| ApiError::InvalidToken(e.0.into()))?;
-            if claims.typ != Subject::User {
-                return Err(ApiError::Forbidden(
-                    "This endpoint is for end users; partners use the routes under /v1/users/{user_id}."
-                        .into(),
-                ));
-            }
-            let scopes = Scope::parse_list(&claims.scope)
-                .map_err(|_| ApiError::InvalidToken("the token's scope is invalid".into()))?;
-            Ok(Self {
-                id: claims.sub,
-                scopes,
-            })
-        })())
+        ready(verified(req, Subject::User).map(|(id, scopes)| Self { id, scopes }))
     }
 }

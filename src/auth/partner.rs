@@ -4,9 +4,9 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest};
 
-use super::extract::{AuthState, bearer};
+use super::extract::verified;
 use super::tokens::{self, Scope, Subject};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
@@ -24,24 +24,7 @@ impl FromRequest for PartnerCaller {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready((|| {
-            let state = req
-                .app_data::<web::Data<AuthState>>()
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AuthState is not configured")))?;
-            let claims = tokens::verify(&state.keys, &state.config, bearer(req)?)
-                .map_err(|e| ApiError::InvalidToken(e.0.into()))?;
-            if claims.typ != Subject::Partner {
-                return Err(ApiError::Forbidden(
-                    "This route is for partner platforms; end users use the routes under /v1/me.".into(),
-                ));
-            }
-            let scopes = Scope::parse_list(&claims.scope)
-                .map_err(|_| ApiError::InvalidToken("the token's scope is invalid".into()))?;
-            Ok(Self {
-                client_id: claims.sub,
-                scopes,
-            })
-        })())
+        ready(verified(req, Subject::Partner).map(|(client_id, scopes)| Self { client_id, scopes }))
     }
 }
 
