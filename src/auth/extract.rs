@@ -37,7 +37,7 @@ impl AuthUser {
     }
 }
 
-pub(super) fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::Unauthorized("This endpoint needs an access token (Authorization: Bearer …).".into())
     })?;

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use ed25519_dalek::pkcs8::{EncodePrivateKey as _, spki::der::pem::LineEnding};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use soleus_api::db::schema::{refresh_tokens, users};
+use soleus_api::db::schema::{programmes, refresh_tokens, users};
 
 use crate::helpers::{Response, TestApp, assert_problem, spawn_app};
 
@@ -473,6 +473,22 @@ async fn users_change_and_delete_only_their_own_account() {
         "A's changes never reach B"
     );
 
+    let programme = json!({"age": 40, "activity_level": "active", "goals": ["circulation"]});
+    assert_eq!(
+        app.send_json_with("POST", "/v1/programmes", &a_token, &programme)
+            .await
+            .status
+            .as_u16(),
+        201
+    );
+    assert_eq!(
+        app.send_json_with("POST", "/v1/programmes", &b_token, &programme)
+            .await
+            .status
+            .as_u16(),
+        201
+    );
+
     assert_eq!(app.delete_with("/v1/me", &a_token).await.status.as_u16(), 204);
     assert_problem(&app.get_with("/v1/me", &a_token).await, 401);
     assert_problem(&app.delete_with("/v1/me", &a_token).await, 401);
@@ -491,6 +507,15 @@ async fn users_change_and_delete_only_their_own_account() {
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(a_tokens, 0, "the account's rows are gone");
+    let owners: Vec<String> = programmes::table
+        .select(programmes::user_id)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(
+        owners,
+        std::slice::from_ref(&b_id),
+        "A's programmes went with the account; B's stayed"
+    );
     assert_eq!(
         app.post_json("/v1/auth/refresh", &json!({"refresh_token": b_refresh}))
             .await
