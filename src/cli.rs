@@ -68,7 +68,7 @@ fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
 fn run_partners(settings: &Settings, args: &[String]) -> anyhow::Result<String> {
     let pool = db::connect(&settings.database_url, 1)?;
     let mut conn = pool.get()?;
-    let now = chrono::Utc::now().naive_utc();
+    let now = crate::db::now();
     match args.first().map(String::as_str) {
         Some("create") => {
             let name = flag(args, "--name")

@@ -319,6 +319,8 @@ impl From<validator::ValidationErrors> for ApiError {
 fn flatten_validation(prefix: &str, errors: &validator::ValidationErrors, out: &mut Vec<FieldError>) {
     use validator::ValidationErrorsKind as Kind;
     for (field, kind) in errors.errors() {
+        // Struct-level rules (validator's `__all__`) concern the object as a whole.
+        let field = if *field == "__all__" { "body" } else { field };
         let path = if prefix.is_empty() {
             field.to_string()
         } else {

@@ -15,5 +15,6 @@ pub mod openapi;
 pub mod programme;
 pub mod repository;
 pub mod routes;
+pub mod sessions;
 pub mod startup;
 pub mod telemetry;

@@ -50,6 +50,8 @@ public keys (JWKS) that verify access tokens."),
         (name = "account", description = "Your own account and profile. Needs an end-user access token."),
         (name = "partners", description = "Partner platforms: client-credentials tokens, and the grants users give partners. \
 Partners are registered by an operator: `soleus-api partners create --name … --scopes …`."),
+        (name = "sessions", description = "Workout sessions: idempotent create with a client id, ETag/If-Match on updates, \
+tombstones on delete, cursor paging, and a change feed in commit order for sync."),
         (name = "programmes", description = "Personalised, progressive soleus programmes from age, activity level and goals: \
 screened against red-flag rules (SCR-*), placed on the level ladder, dosed per the goal tables and explained per exercise."),
     ),
@@ -132,7 +134,7 @@ const COMMON_RESPONSES: [(&str, &str, &str); 6] = [
     (
         "422",
         "ValidationFailed",
-        "The body is well-formed JSON but breaks a rule; `errors` names each field.",
+        "A well-formed body or query value breaks a rule; `errors` names each field.",
     ),
     (
         "500",
@@ -154,8 +156,8 @@ fn problem_response(description: &str) -> Response {
 }
 
 /// Adds the errors the framework can produce to each operation that has not declared them:
-/// 500 everywhere; 400 with parameters or a body; 413, 415 and 422 with a body; 404 with path
-/// parameters.
+/// 500 everywhere; 400 with parameters or a body; 413 and 415 with a body; 422 with a body or
+/// query parameters; 404 with path parameters.
 fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
     let components = api.components.get_or_insert_with(Default::default);
     for (_, name, description) in COMMON_RESPONSES {
@@ -176,14 +178,19 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
             let has_body = op.request_body.is_some();
             let params = op.parameters.as_deref().unwrap_or_default();
             let has_params = !params.is_empty();
-            let has_path_params = params.iter().any(
-                |p| matches!(p, RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Path),
-            );
+            let has_in = |place: utoipa::openapi::path::ParameterIn| {
+                params
+                    .iter()
+                    .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
+            };
+            let has_path_params = has_in(utoipa::openapi::path::ParameterIn::Path);
+            let has_query_params = has_in(utoipa::openapi::path::ParameterIn::Query);
             for (status, name, _) in COMMON_RESPONSES {
                 let wanted = match status {
                     "400" => has_body || has_params,
                     "404" => has_path_params,
-                    "413" | "415" | "422" => has_body,
+                    "413" | "415" => has_body,
+                    "422" => has_body || has_query_params,
                     _ => true,
                 };
                 if wanted {

@@ -202,6 +202,14 @@ impl AnyConnection {
     }
 }
 
+/// The current time as stored: UTC, truncated to microseconds (PostgreSQL keeps no more), so
+/// what a write returns equals what a later read returns on both engines.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::Timelike as _;
+    let now = chrono::Utc::now().naive_utc();
+    now.with_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now)
+}
+
 /// Is the database reachable and migrated? Used by `/readyz`.
 pub fn check_ready(conn: &mut AnyConnection) -> QueryResult<i64> {
     schema::app_meta::table.count().get_result(conn)

@@ -90,7 +90,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        programme_id -> Nullable<Text>,
+        /// UTC.
+        started_at -> Timestamp,
+        utc_offset_minutes -> Integer,
+        duration_seconds -> Integer,
+        /// `app` or the partner's client id.
+        source -> Text,
+        external_id -> Nullable<Text>,
+        external_version -> Nullable<BigInt>,
+        /// JSON: efforts, pain, notes, sets, programme week and session.
+        content -> Text,
+        content_hash -> Text,
+        version -> BigInt,
+        seq -> BigInt,
+        deleted -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    change_counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(programmes -> users (user_id));
 diesel::joinable!(partner_grants -> users (user_id));
 diesel::joinable!(partner_grants -> partners (partner_id));

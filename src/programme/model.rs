@@ -161,7 +161,7 @@ pub struct Prescription {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Session {
+pub struct PlannedSession {
     /// 1-based day of the programme (day 1 = the start date).
     pub day: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,7 +189,7 @@ pub struct Week {
     pub phase: Phase,
     /// A lighter week: fewer sets, same intensity (domain brief §9.4).
     pub deload: bool,
-    pub sessions: Vec<Session>,
+    pub sessions: Vec<PlannedSession>,
     pub habits: Vec<Habit>,
 }
 

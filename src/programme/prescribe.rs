@@ -5,7 +5,7 @@ use chrono::Days;
 
 use super::DEFAULT_WEEKS;
 use super::input::{ActivityLevel, ProgrammeRequest};
-use super::model::{Habit, Load, LoadKind, Phase, Prescription, Session, Side, StartLevel, Week};
+use super::model::{Habit, Load, LoadKind, Phase, PlannedSession, Prescription, Side, StartLevel, Week};
 use super::screening::Limits;
 use crate::catalogue::model::Dosage;
 use crate::catalogue::{Catalogue, Category, Equipment, Exercise, Goal, Laterality, SupportLevel};
@@ -172,7 +172,7 @@ impl<'a> Plan<'a> {
                     .enumerate()
                     .map(|(index, offset)| {
                         let day = u16::from(number - 1) * 7 + offset + 1;
-                        Session {
+                        PlannedSession {
                             day,
                             date: self
                                 .req

@@ -15,7 +15,7 @@ pub fn get(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<String>> {
 
 /// Inserts or replaces `key` (portable: update, then insert when nothing was updated).
 pub fn put(conn: &mut AnyConnection, key: &str, value: &str) -> QueryResult<()> {
-    let now = chrono::Utc::now().naive_utc();
+    let now = crate::db::now();
     let updated = diesel::update(app_meta::table.find(key))
         .set((app_meta::value.eq(value), app_meta::updated_at.eq(now)))
         .execute(conn)?;

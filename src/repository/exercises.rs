@@ -27,7 +27,7 @@ pub fn sync(conn: &mut AnyConnection, catalogue: &Catalogue) -> QueryResult<Sync
         if app_meta::get(conn, VERSION_KEY)?.as_deref() == Some(catalogue.version()) {
             return Ok(SyncReport::default());
         }
-        let now = chrono::Utc::now().naive_utc();
+        let now = crate::db::now();
         let mut report = SyncReport::default();
         for e in catalogue.all() {
             let document = serde_json::to_string(e)

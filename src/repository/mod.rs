@@ -6,4 +6,5 @@ pub mod exercises;
 pub mod partners;
 pub mod programmes;
 pub mod refresh_tokens;
+pub mod sessions;
 pub mod users;

@@ -147,7 +147,7 @@ pub async fn register(
     }
     let profile = body.profile.unwrap_or_default();
     let row = db::run(&pool, move |conn| -> Result<UserRow, ApiError> {
-        let now = Utc::now().naive_utc();
+        let now = crate::db::now();
         let row = UserRow {
             id: uuid::Uuid::new_v4().to_string(),
             email,
@@ -265,7 +265,7 @@ pub async fn rotate_refresh_token(
     let state = auth.clone();
     let outcome = db::run(&pool, move |conn| -> Result<RefreshOutcome, ApiError> {
         conn.transaction(|conn| {
-            let now = Utc::now().naive_utc();
+            let now = crate::db::now();
             let Some(row) = refresh_tokens::find_by_hash(conn, &hash)? else {
                 return Ok(RefreshOutcome::Invalid("The refresh token is not valid."));
             };
@@ -305,7 +305,7 @@ pub async fn logout(pool: web::Data<DbPool>, body: Json<RefreshRequest>) -> Resu
     let hash = tokens::hash_refresh_token(&body.refresh_token);
     db::run(&pool, move |conn| -> Result<(), ApiError> {
         if let Some(row) = refresh_tokens::find_by_hash(conn, &hash)? {
-            refresh_tokens::revoke_family(conn, &row.family_id, Utc::now().naive_utc())?;
+            refresh_tokens::revoke_family(conn, &row.family_id, crate::db::now())?;
         }
         Ok(())
     })

@@ -204,7 +204,7 @@ pub async fn patch_me(
         activity_level: p.activity_level.map(|a| a.map(|a| wire(&a))),
         units: p.units.map(|u| wire(&u)),
         preferred_days: p.preferred_days.map(|d| d.map(i32::from)),
-        updated_at: Some(Utc::now().naive_utc()),
+        updated_at: Some(crate::db::now()),
     };
     let row = db::run(&pool, move |conn| users::update_profile(conn, &user.id, &changes))
         .await?

@@ -9,6 +9,7 @@ pub mod meta;
 pub mod ops;
 pub mod partners;
 pub mod programmes;
+pub mod sessions;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -39,6 +40,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(me::get_me)
                 .service(me::patch_me)
                 .service(me::delete_me)
+                .service(sessions::create_session)
+                .service(sessions::list_sessions)
+                .service(sessions::get_session)
+                .service(sessions::put_session)
+                .service(sessions::patch_session)
+                .service(sessions::delete_session)
+                .service(sessions::my_changes)
+                .service(sessions::partner_create_session)
+                .service(sessions::partner_list_sessions)
+                .service(sessions::partner_changes)
                 .service(partners::oauth_token)
                 .service(partners::create_grant)
                 .service(partners::list_grants)

@@ -288,7 +288,7 @@ pub async fn create_grant(
             user_id: user.id,
             partner_id: partner.id,
             scopes: Scope::join(&scopes),
-            created_at: Utc::now().naive_utc(),
+            created_at: crate::db::now(),
             revoked_at: None,
         };
         partners::grant(conn, &row)?;
@@ -347,7 +347,7 @@ pub async fn revoke_grant(
 ) -> Result<HttpResponse, ApiError> {
     let grant_id = grant_id.into_inner();
     let revoked = db::run(&pool, move |conn| {
-        partners::revoke_grant(conn, &user.id, &grant_id, Utc::now().naive_utc())
+        partners::revoke_grant(conn, &user.id, &grant_id, crate::db::now())
     })
     .await?;
     if revoked {

@@ -144,7 +144,7 @@ async fn create_for(
         generator_version: programme.generator_version.to_owned(),
         request: serde_json::to_string(&request).map_err(|e| ApiError::Internal(e.into()))?,
         document: serde_json::to_string(&programme).map_err(|e| ApiError::Internal(e.into()))?,
-        created_at: Utc::now().naive_utc(),
+        created_at: crate::db::now(),
     };
     let stored_row = row.clone();
     db::run(pool, move |conn| programmes::insert(conn, &stored_row)).await?;

@@ -17,3 +17,4 @@ mod ops;
 mod partners;
 mod process;
 mod programmes;
+mod sessions;

@@ -13,7 +13,7 @@ fn request() -> Value {
 
 impl TestApp {
     /// Registers a partner through the CLI code path; returns (client id, secret).
-    fn partner(&self, scopes: &str) -> (String, String) {
+    pub fn partner(&self, scopes: &str) -> (String, String) {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_soleus-api"))
             .args(["partners", "create", "--name", "Acme Sync", "--scopes", scopes])
             .env("DATABASE_URL", &self.database_url)
@@ -32,7 +32,12 @@ impl TestApp {
         (field("client_id:"), field("client_secret:"))
     }
 
-    async fn partner_token(&self, id: &str, secret: &str, scope: Option<&str>) -> crate::helpers::Response {
+    pub async fn partner_token(
+        &self,
+        id: &str,
+        secret: &str,
+        scope: Option<&str>,
+    ) -> crate::helpers::Response {
         let mut form = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
         if let Some(scope) = scope {
             form.push_str(&format!("&scope={}", scope.replace(' ', "+")));

@@ -1,0 +1,143 @@
+//! Stored sessions and their change sequence. Every query names the owner.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::db::schema::{change_counters, sessions};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = sessions, treat_none_as_null = true)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub programme_id: Option<String>,
+    pub started_at: NaiveDateTime,
+    pub utc_offset_minutes: i32,
+    pub duration_seconds: i32,
+    pub source: String,
+    pub external_id: Option<String>,
+    pub external_version: Option<i64>,
+    pub content: String,
+    pub content_hash: String,
+    pub version: i64,
+    pub seq: i64,
+    pub deleted: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The next change-feed position. The counter row stays locked until the transaction commits,
+/// so positions are handed out in commit order.
+pub fn next_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
+    diesel::update(change_counters::table.find("sessions"))
+        .set(change_counters::value.eq(change_counters::value + 1))
+        .execute(conn)?;
+    change_counters::table
+        .find("sessions")
+        .select(change_counters::value)
+        .first(conn)
+}
+
+/// Any session with this id, whoever owns it (ids are global).
+pub fn find_any(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SessionRow>> {
+    sessions::table.find(id).first(conn).optional()
+}
+
+pub fn find(conn: &mut AnyConnection, user_id: &str, id: &str) -> QueryResult<Option<SessionRow>> {
+    sessions::table
+        .find(id)
+        .filter(sessions::user_id.eq(user_id))
+        .first(conn)
+        .optional()
+}
+
+pub fn find_external(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    source: &str,
+    external_id: &str,
+) -> QueryResult<Option<SessionRow>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::source.eq(source))
+        .filter(sessions::external_id.eq(external_id))
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &SessionRow) -> QueryResult<()> {
+    diesel::insert_into(sessions::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Replaces the stored row (same id and owner).
+pub fn replace(conn: &mut AnyConnection, row: &SessionRow) -> QueryResult<()> {
+    diesel::update(
+        sessions::table
+            .find(&row.id)
+            .filter(sessions::user_id.eq(&row.user_id)),
+    )
+    .set(row)
+    .execute(conn)
+    .map(drop)
+}
+
+/// Filters for a listing.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    pub programme_id: Option<String>,
+}
+
+/// Live sessions, newest first, strictly after `after` = (started_at, id) in that order.
+pub fn list(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    filter: &ListFilter,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<SessionRow>> {
+    let mut query = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::deleted.eq(false))
+        .into_boxed();
+    if let Some(from) = filter.from {
+        query = query.filter(sessions::started_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(sessions::started_at.lt(to));
+    }
+    if let Some(programme) = &filter.programme_id {
+        query = query.filter(sessions::programme_id.eq(programme.clone()));
+    }
+    if let Some((started, id)) = after {
+        query = query.filter(
+            sessions::started_at
+                .lt(started)
+                .or(sessions::started_at.eq(started).and(sessions::id.lt(id))),
+        );
+    }
+    query
+        .order((sessions::started_at.desc(), sessions::id.desc()))
+        .limit(limit)
+        .load(conn)
+}
+
+/// Every change (live or tombstone) after `after_seq`, in sequence order.
+pub fn changes(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    after_seq: i64,
+    limit: i64,
+) -> QueryResult<Vec<SessionRow>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::seq.gt(after_seq))
+        .order(sessions::seq.asc())
+        .limit(limit)
+        .load(conn)
+}

@@ -1,0 +1,882 @@
+//! Workout sessions. The user's routes (`/v1/me/…`) and the partner's (`/v1/users/{user_id}/…`)
+//! share one implementation; only who the owner is, and the write's `source`, differ.
+//!
+//! Sync rules: a client-chosen `id` makes `POST` idempotent (same content → 200 with the
+//! stored session, different content → 409). Partners may instead send `external_id` with
+//! `external_version`: a higher version replaces, a lower or equal one is ignored (200,
+//! `Sync-Result: ignored`). `PUT`, `PATCH` and `DELETE` honour `If-Match` (412 on a stale tag).
+//! Deletion leaves a tombstone that the change feed reports. The change feed is ordered by a
+//! server sequence assigned in commit order, so a reader that follows it never misses a change.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset as _, Utc};
+use diesel::Connection as _;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::auth::tokens::Scope;
+use crate::auth::{AuthUser, PartnerCaller};
+use crate::catalogue::Catalogue;
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::http::conditional::{etag, none_match};
+use crate::http::{Json, Query};
+use crate::repository::sessions::{self as repo, ListFilter, SessionRow};
+use crate::sessions::{Content, SessionInput, SessionSet};
+
+/// A stored session.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Session {
+    pub id: String,
+    pub programme_id: Option<String>,
+    pub programme_week: Option<u16>,
+    pub programme_session: Option<u16>,
+    /// With the offset the client used.
+    pub started_at: DateTime<FixedOffset>,
+    pub duration_seconds: i32,
+    /// `app` or the partner's client id.
+    pub source: String,
+    pub external_id: Option<String>,
+    pub external_version: Option<i64>,
+    pub rpe: Option<u8>,
+    pub pain_during: Option<u8>,
+    pub pain_next_morning: Option<u8>,
+    pub notes: Option<String>,
+    pub sets: Vec<SessionSet>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Changes on every write.
+    pub version: i64,
+    /// A tombstone: the session was deleted.
+    pub deleted: bool,
+}
+
+impl Session {
+    fn from_row(row: SessionRow) -> Result<Self, ApiError> {
+        let content: Content =
+            serde_json::from_str(&row.content).map_err(|e| ApiError::Internal(e.into()))?;
+        let offset = FixedOffset::east_opt(row.utc_offset_minutes * 60).unwrap_or_else(|| Utc.fix());
+        Ok(Self {
+            started_at: row.started_at.and_utc().with_timezone(&offset),
+            id: row.id,
+            programme_id: row.programme_id,
+            programme_week: content.programme_week,
+            programme_session: content.programme_session,
+            duration_seconds: row.duration_seconds,
+            source: row.source,
+            external_id: row.external_id,
+            external_version: row.external_version,
+            rpe: content.rpe,
+            pain_during: content.pain_during,
+            pain_next_morning: content.pain_next_morning,
+            notes: content.notes,
+            sets: content.sets,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            version: row.version,
+            deleted: row.deleted,
+        })
+    }
+
+    /// The input that would recreate this session (for PATCH).
+    fn to_input(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id, "programme_id": self.programme_id, "programme_week": self.programme_week,
+            "programme_session": self.programme_session, "started_at": self.started_at,
+            "duration_seconds": self.duration_seconds, "external_id": self.external_id,
+            "external_version": self.external_version, "rpe": self.rpe, "pain_during": self.pain_during,
+            "pain_next_morning": self.pain_next_morning, "notes": self.notes, "sets": self.sets,
+        })
+    }
+}
+
+fn session_etag(row: &SessionRow) -> String {
+    etag(&[&row.id, &row.version.to_string()])
+}
+
+/// The owner of the data and the `source` of writes.
+struct Owner {
+    user_id: String,
+    source: String,
+}
+
+/// What a create did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncResult {
+    Created,
+    Unchanged,
+    Replaced,
+    Ignored,
+}
+
+impl SyncResult {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Unchanged => "unchanged",
+            Self::Replaced => "replaced",
+            Self::Ignored => "ignored",
+        }
+    }
+}
+
+fn check_exercises(catalogue: &Catalogue, input: &SessionInput) -> Result<(), ApiError> {
+    let errors: Vec<FieldError> = input
+        .sets
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| catalogue.get(&s.exercise_id).is_none())
+        .map(|(i, s)| {
+            FieldError::new(
+                format!("sets[{i}].exercise_id"),
+                "not_found",
+                format!("`{}` is not a catalogue exercise", s.exercise_id),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+fn new_row(owner: &Owner, id: String, input: &SessionInput, seq: i64) -> SessionRow {
+    let n = input.normalise();
+    let now = crate::db::now();
+    SessionRow {
+        id,
+        user_id: owner.user_id.clone(),
+        programme_id: n.programme_id,
+        started_at: n.started_at,
+        utc_offset_minutes: n.utc_offset_minutes,
+        duration_seconds: n.duration_seconds,
+        source: owner.source.clone(),
+        external_id: n.external_id,
+        external_version: n.external_version,
+        content: n.content,
+        content_hash: n.content_hash,
+        version: 1,
+        seq,
+        deleted: false,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// The stored row with `input` written over it: a new version and change position.
+fn rewritten(old: &SessionRow, input: &SessionInput, seq: i64) -> SessionRow {
+    let n = input.normalise();
+    SessionRow {
+        programme_id: n.programme_id,
+        started_at: n.started_at,
+        utc_offset_minutes: n.utc_offset_minutes,
+        duration_seconds: n.duration_seconds,
+        external_id: n.external_id,
+        external_version: n.external_version,
+        content: n.content,
+        content_hash: n.content_hash,
+        version: old.version + 1,
+        seq,
+        deleted: false,
+        updated_at: crate::db::now(),
+        ..old.clone()
+    }
+}
+
+async fn create(
+    pool: &DbPool,
+    catalogue: &Catalogue,
+    owner: Owner,
+    input: SessionInput,
+    location_prefix: String,
+) -> Result<HttpResponse, ApiError> {
+    check_exercises(catalogue, &input)?;
+    if owner.source == "app" && input.external_id.is_some() {
+        return Err(ApiError::invalid_field(
+            "external_id",
+            "partners_only",
+            "is for partner platforms; apps use a client-chosen id",
+        ));
+    }
+    if input.external_version.is_some() && input.external_id.is_none() {
+        return Err(ApiError::invalid_field(
+            "external_version",
+            "requires_external_id",
+            "needs external_id",
+        ));
+    }
+    let (result, row) = db::run(pool, move |conn| {
+        conn.transaction(|conn| -> Result<(SyncResult, SessionRow), ApiError> {
+            let hash = input.normalise().content_hash;
+            if let Some(external) = input.external_id.clone()
+                && let Some(row) = repo::find_external(conn, &owner.user_id, &owner.source, &external)?
+            {
+                let newer = input.external_version.unwrap_or(-1) > row.external_version.unwrap_or(-1);
+                if row.content_hash == hash {
+                    return Ok((SyncResult::Unchanged, row));
+                }
+                if !newer {
+                    return Ok((SyncResult::Ignored, row));
+                }
+                let updated = rewritten(&row, &input, repo::next_seq(conn)?);
+                repo::replace(conn, &updated)?;
+                return Ok((SyncResult::Replaced, updated));
+            }
+            let id = match input.id {
+                Some(id) => {
+                    let id = id.to_string();
+                    if let Some(row) = repo::find_any(conn, &id)? {
+                        if row.user_id == owner.user_id && !row.deleted && row.content_hash == hash {
+                            return Ok((SyncResult::Unchanged, row));
+                        }
+                        return Err(ApiError::Conflict(if row.deleted && row.user_id == owner.user_id {
+                            "A session with this id was deleted; use a new id.".into()
+                        } else {
+                            "A different session already has this id. Replaying a create must send the same content.".into()
+                        }));
+                    }
+                    id
+                }
+                None => uuid::Uuid::new_v4().to_string(),
+            };
+            let row = new_row(&owner, id, &input, repo::next_seq(conn)?);
+            repo::insert(conn, &row)?;
+            Ok((SyncResult::Created, row))
+        })
+    })
+    .await?;
+    let tag = session_etag(&row);
+    let mut builder = if result == SyncResult::Created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    builder
+        .insert_header((header::ETAG, tag))
+        .insert_header(("Sync-Result", result.as_str()));
+    if result == SyncResult::Created {
+        builder.insert_header((header::LOCATION, format!("{location_prefix}/{}", row.id)));
+    }
+    Ok(builder.json(Session::from_row(row)?))
+}
+
+fn if_match(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().unwrap_or("").to_owned())
+}
+
+/// `If-Match` (strong comparison): `Ok` when absent, `*`, or listing the current tag.
+fn check_if_match(if_match: Option<&str>, current: &str) -> Result<(), ApiError> {
+    let Some(value) = if_match else {
+        return Ok(());
+    };
+    if value.trim() == "*" || value.split(',').any(|t| t.trim() == current) {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed(
+            "The session changed since you read it (If-Match does not match its ETag). Read it again.".into(),
+        ))
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("No session of this user has this id.".into())
+}
+
+async fn get_one(
+    req: &HttpRequest,
+    pool: &DbPool,
+    owner: Owner,
+    id: String,
+) -> Result<HttpResponse, ApiError> {
+    let row = db::run(pool, move |conn| repo::find(conn, &owner.user_id, &id))
+        .await?
+        .filter(|r| !r.deleted)
+        .ok_or_else(not_found)?;
+    let tag = session_etag(&row);
+    if none_match(req, &tag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(Session::from_row(row)?))
+}
+
+/// Replaces the session with `input` (PUT, and PATCH after merging), honouring `If-Match`.
+async fn write(
+    req: &HttpRequest,
+    pool: &DbPool,
+    catalogue: &Catalogue,
+    owner: Owner,
+    id: String,
+    make: impl FnOnce(&Session) -> Result<SessionInput, ApiError> + Send + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = if_match(req);
+    let catalogue = catalogue.clone();
+    let row = db::run(pool, move |conn| {
+        conn.transaction(|conn| -> Result<SessionRow, ApiError> {
+            let old = repo::find(conn, &owner.user_id, &id)?
+                .filter(|r| !r.deleted)
+                .ok_or_else(not_found)?;
+            let input = make(&Session::from_row(old.clone())?)?;
+            input.validate()?;
+            check_exercises(&catalogue, &input)?;
+            // Preconditions after the body is known to be valid: a bad request is a 4xx about the
+            // request, whatever the stored version.
+            check_if_match(if_match.as_deref(), &session_etag(&old))?;
+            if input.id.is_some_and(|given| given.to_string() != old.id) {
+                return Err(ApiError::invalid_field(
+                    "id",
+                    "mismatch",
+                    "must match the session in the URL",
+                ));
+            }
+            if input.normalise().content_hash == old.content_hash {
+                return Ok(old);
+            }
+            let new = rewritten(&old, &input, repo::next_seq(conn)?);
+            repo::replace(conn, &new)?;
+            Ok(new)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, session_etag(&row)))
+        .json(Session::from_row(row)?))
+}
+
+async fn remove(
+    req: &HttpRequest,
+    pool: &DbPool,
+    owner: Owner,
+    id: String,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = if_match(req);
+    db::run(pool, move |conn| {
+        conn.transaction(|conn| -> Result<(), ApiError> {
+            let old = repo::find(conn, &owner.user_id, &id)?.ok_or_else(not_found)?;
+            if old.deleted {
+                return Ok(());
+            }
+            check_if_match(if_match.as_deref(), &session_etag(&old))?;
+            let empty = Content {
+                programme_week: None,
+                programme_session: None,
+                rpe: None,
+                pain_during: None,
+                pain_next_morning: None,
+                notes: None,
+                sets: Vec::new(),
+            };
+            let tombstone = SessionRow {
+                content: serde_json::to_string(&empty).map_err(|e| ApiError::Internal(e.into()))?,
+                content_hash: String::new(),
+                version: old.version + 1,
+                seq: repo::next_seq(conn)?,
+                deleted: true,
+                updated_at: crate::db::now(),
+                ..old
+            };
+            repo::replace(conn, &tombstone)?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Filters and paging for a session list.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SessionListQuery {
+    /// Sessions starting at or after this instant (RFC 3339).
+    pub from: Option<DateTime<FixedOffset>>,
+    /// Sessions starting before this instant (RFC 3339).
+    pub to: Option<DateTime<FixedOffset>>,
+    #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
+    pub programme_id: Option<String>,
+    /// From `next_cursor` of the previous page.
+    #[validate(length(max = 200))]
+    #[param(max_length = 200, pattern = "^[A-Za-z0-9_-]*$")]
+    pub cursor: Option<String>,
+    /// 1–100, default 20.
+    #[validate(range(min = 1, max = 100))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionPage {
+    /// Newest first (by start time, then id).
+    pub items: Vec<Session>,
+    pub next_cursor: Option<String>,
+}
+
+fn bad_cursor(param: &str) -> ApiError {
+    ApiError::BadRequest {
+        detail: format!("The `{param}` cursor is not one this API issued. Start again without it."),
+        errors: vec![FieldError::new(
+            param,
+            "invalid",
+            "is not a cursor this API issued",
+        )],
+    }
+}
+
+fn encode_position(started_at: NaiveDateTime, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{id}", started_at.and_utc().timestamp_micros()))
+}
+
+fn decode_position(cursor: &str) -> Result<(NaiveDateTime, String), ApiError> {
+    let text = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| bad_cursor("cursor"))?;
+    let (micros, id) = text.split_once('|').ok_or_else(|| bad_cursor("cursor"))?;
+    let micros: i64 = micros.parse().map_err(|_| bad_cursor("cursor"))?;
+    let at = DateTime::from_timestamp_micros(micros).ok_or_else(|| bad_cursor("cursor"))?;
+    Ok((at.naive_utc(), id.to_owned()))
+}
+
+async fn list(
+    req: &HttpRequest,
+    pool: &DbPool,
+    owner: Owner,
+    q: SessionListQuery,
+) -> Result<HttpResponse, ApiError> {
+    let after = q.cursor.as_deref().map(decode_position).transpose()?;
+    let limit = i64::from(q.limit.unwrap_or(20).min(100));
+    let filter = ListFilter {
+        from: q.from.map(|d| d.with_timezone(&Utc).naive_utc()),
+        to: q.to.map(|d| d.with_timezone(&Utc).naive_utc()),
+        programme_id: q.programme_id,
+    };
+    let mut rows = db::run(pool, move |conn| {
+        repo::list(conn, &owner.user_id, &filter, after, limit + 1)
+    })
+    .await?;
+    let more = rows.len() > usize::try_from(limit).unwrap_or(0);
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next_cursor = more
+        .then(|| rows.last().map(|r| encode_position(r.started_at, &r.id)))
+        .flatten();
+    let items = rows
+        .into_iter()
+        .map(Session::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut builder = HttpResponse::Ok();
+    builder.insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    if let Some(cursor) = &next_cursor {
+        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+            .filter(|(k, _)| k != "cursor")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        pairs.push(("cursor".into(), cursor.clone()));
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        builder.insert_header((header::LINK, format!("<{}?{query}>; rel=\"next\"", req.path())));
+    }
+    Ok(builder.json(SessionPage { items, next_cursor }))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesQuery {
+    /// The `next` cursor of the previous call; omit to start from the beginning.
+    #[validate(length(max = 100))]
+    #[param(max_length = 100, pattern = "^[A-Za-z0-9_-]*$")]
+    pub since: Option<String>,
+    /// 1–500, default 100.
+    #[validate(range(min = 1, max = 500))]
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+}
+
+/// A page of the change feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangePage {
+    /// Sessions created, changed or deleted after `since`, in commit order; deletions are
+    /// tombstones (`deleted: true`). A session changed twice appears once, in its latest state.
+    pub changes: Vec<Session>,
+    /// Pass as `since` next time (also when `has_more` is false, to get later changes).
+    pub next: String,
+    pub has_more: bool,
+}
+
+fn encode_seq(seq: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("s{seq}"))
+}
+
+fn decode_seq(cursor: &str) -> Result<i64, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| t.strip_prefix('s').and_then(|n| n.parse::<i64>().ok()))
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| bad_cursor("since"))
+}
+
+async fn changes(pool: &DbPool, owner: Owner, q: ChangesQuery) -> Result<HttpResponse, ApiError> {
+    let since = q.since.as_deref().map(decode_seq).transpose()?.unwrap_or(0);
+    let limit = i64::from(q.limit.unwrap_or(100).min(500));
+    let mut rows = db::run(pool, move |conn| {
+        repo::changes(conn, &owner.user_id, since, limit + 1)
+    })
+    .await?;
+    let has_more = rows.len() > usize::try_from(limit).unwrap_or(0);
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next = encode_seq(rows.last().map_or(since, |r| r.seq));
+    let changes = rows
+        .into_iter()
+        .map(Session::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(ChangePage {
+            changes,
+            next,
+            has_more,
+        }))
+}
+
+/// A JSON merge patch (RFC 7396) of a session's writable fields.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(value_type = SessionInput, example = json!({"pain_next_morning": 2, "notes": null}))]
+pub struct SessionPatch(pub serde_json::Value);
+
+impl Validate for SessionPatch {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    match (target.as_object_mut(), patch.as_object()) {
+        (Some(target), Some(patch)) => {
+            for (key, value) in patch {
+                if value.is_null() {
+                    target.remove(key);
+                } else {
+                    merge(
+                        target.entry(key.clone()).or_insert(serde_json::Value::Null),
+                        value,
+                    );
+                }
+            }
+        }
+        _ => *target = patch.clone(),
+    }
+}
+
+fn user_owner(user: &AuthUser) -> Owner {
+    Owner {
+        user_id: user.id.clone(),
+        source: "app".into(),
+    }
+}
+
+async fn partner_owner(
+    partner: &PartnerCaller,
+    pool: &DbPool,
+    user_id: String,
+    scope: Scope,
+) -> Result<Owner, ApiError> {
+    partner.authorize(pool, &user_id, scope).await?;
+    Ok(Owner {
+        user_id,
+        source: partner.client_id.clone(),
+    })
+}
+
+const PROBLEMS: &str = "application/problem+json";
+
+/// Log a session.
+///
+/// With a client-chosen `id` the call is idempotent: the same id and content returns the stored
+/// session (200, `Sync-Result: unchanged`); the same id with different content is 409. Without
+/// an id the server assigns one (201).
+#[utoipa::path(
+    tag = "sessions", security(("bearer_auth" = [])), request_body = SessionInput,
+    responses(
+        (status = 201, description = "Created (`Sync-Result: created`).", body = Session, headers(("ETag" = String), ("Location" = String), ("Sync-Result" = String))),
+        (status = 200, description = "Already stored with the same content (`Sync-Result: unchanged`).", body = Session),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+        (status = 409, description = "The id belongs to a different session.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[post("/me/sessions")]
+pub async fn create_session(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    catalogue: web::Data<Catalogue>,
+    body: Json<SessionInput>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::SessionsWrite)?;
+    create(
+        &pool,
+        &catalogue,
+        user_owner(&user),
+        body.into_inner(),
+        "/v1/me/sessions".into(),
+    )
+    .await
+}
+
+/// Your sessions.
+///
+/// Newest first; filter by start time and programme; page with `cursor` (or `Link: rel="next"`).
+#[utoipa::path(
+    tag = "sessions", security(("bearer_auth" = [])), params(SessionListQuery),
+    responses(
+        (status = 200, description = "A page of sessions.", body = SessionPage, headers(("Link" = String))),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[get("/me/sessions")]
+pub async fn list_sessions(
+    req: HttpRequest,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    q: Query<SessionListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::SessionsRead)?;
+    list(&req, &pool, user_owner(&user), q.into_inner()).await
+}
+
+/// One of your sessions.
+#[utoipa::path(
+    tag = "sessions", security(("bearer_auth" = [])),
+    params(("id" = String, Path, description = "Session id", max_length = 100)),
+    responses(
+        (status = 200, description = "The session.", body = Session, headers(("ETag" = String))),
+        (status = 304, description = "Not modified."),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+        (status = 404, description = "Not yours, deleted, or no such session.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[get("/me/sessions/{id}")]
+pub async fn get_session(
+    req: HttpRequest,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::SessionsRead)?;
+    get_one(&req, &pool, user_owner(&user), id.into_inner()).await
+}
+
+/// Replace one of your sessions.
+///
+/// Send `If-Match` with the ETag you read to avoid overwriting someone else's change (412).
+#[utoipa::path(
+    tag = "sessions", security(("bearer_auth" = [])), request_body = SessionInput,
+    params(("id" = String, Path, description = "Session id", max_length = 100), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    responses(
+        (status = 200, description = "The new version.", body = Session, headers(("ETag" = String))),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+        (status = 404, description = "No such session of yours.", body = Problem, content_type = PROBLEMS),
+        (status = 412, description = "`If-Match` does not match.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[put("/me/sessions/{id}")]
+pub async fn put_session(
+    req: HttpRequest,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    catalogue: web::Data<Catalogue>,
+    id: web::Path<String>,
+    body: Json<SessionInput>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::SessionsWrite)?;
+    let input = body.into_inner();
+    write(
+        &req,
+        &pool,
+        &catalogue,
+        user_owner(&user),
+        id.into_inner(),
+        move |_| Ok(input),
+    )
+    .await
+}
+
+/// Update part of one of your sessions.
+///
+/// A JSON merge patch (RFC 7396) of the writable fields, e.g. adding `pain_next_morning` the
+/// day after. Honours `If-Match` like PUT.
+#[utoipa::path(
+    tag = "sessions", security(("bearer_auth" = [])),
+    request_body(content = SessionPatch, content_type = "application/merge-patch+json"),
+    params(("id" = String, Path, description = "Session id", max_length = 100), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    responses(
+        (status = 200, description = "The new version.", body = Session, headers(("ETag" = String))),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+        (status = 404, description = "No such session of yours.", body = Problem, content_type = PROBLEMS),
+        (status = 412, description = "`If-Match` does not match.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[patch("/me/sessions/{id}")]
+pub async fn patch_session(
+    req: HttpRequest,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    catalogue: web::Data<Catalogue>,
+    id: web::Path<String>,
+    body: Json<SessionPatch>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::SessionsWrite)?;
+    let patch = body.into_inner().0;
+    if !patch.is_object() {
+        return Err(ApiError::invalid_field(
+            "body",
+            "invalid_type",
+            "must be a JSON object",
+        ));
+    }
+    write(
+        &req,
+        &pool,
+        &catalogue,
+        user_owner(&user),
+        id.into_inner(),
+        move |current| {
+            let mut merged = current.to_input();
+            merge(&mut merged, &patch);
+            crate::http::extract::from_value(merged)
+        },
+    )
+    .await
+}
+
+/// Delete one of your sessions.
+///
+/// Leaves a tombstone for sync (the change feed reports it). Deleting again is still a 204.
+#[utoipa::path(
+    tag = "sessions", security(("bearer_auth" = [])),
+    params(("id" = String, Path, description = "Session id", max_length = 100), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+        (status = 404, description = "No such session of yours.", body = Problem, content_type = PROBLEMS),
+        (status = 412, description = "`If-Match` does not match.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[delete("/me/sessions/{id}")]
+pub async fn delete_session(
+    req: HttpRequest,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::SessionsWrite)?;
+    remove(&req, &pool, user_owner(&user), id.into_inner()).await
+}
+
+/// Your change feed.
+///
+/// Every session created, changed or deleted after `since`, in commit order, with a new cursor.
+/// Start without `since`, then always pass the last `next`: no change is ever skipped.
+#[utoipa::path(
+    tag = "sessions", security(("bearer_auth" = [])), params(ChangesQuery),
+    responses(
+        (status = 200, description = "Changes.", body = ChangePage),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[get("/me/changes")]
+pub async fn my_changes(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    q: Query<ChangesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::SessionsRead)?;
+    changes(&pool, user_owner(&user), q.into_inner()).await
+}
+
+/// Log a session for a user (partner).
+///
+/// As `POST /v1/me/sessions`, and partners may upsert by `external_id`: a higher
+/// `external_version` replaces the stored session (`Sync-Result: replaced`), a lower or equal one
+/// is ignored (`Sync-Result: ignored`, the stored session is returned). Needs `sessions:write`.
+#[utoipa::path(
+    tag = "partners", security(("partner_oauth" = ["sessions:write"])), request_body = SessionInput,
+    params(("user_id" = String, Path, description = "The user's id", max_length = 100)),
+    responses(
+        (status = 201, description = "Created.", body = Session, headers(("Sync-Result" = String))),
+        (status = 200, description = "Unchanged, replaced or ignored (see `Sync-Result`).", body = Session),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+        (status = 403, description = "No active grant, or a missing scope.", body = Problem, content_type = PROBLEMS),
+        (status = 409, description = "The id belongs to a different session.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[post("/users/{user_id}/sessions")]
+pub async fn partner_create_session(
+    partner: PartnerCaller,
+    pool: web::Data<DbPool>,
+    catalogue: web::Data<Catalogue>,
+    user_id: web::Path<String>,
+    body: Json<SessionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = partner_owner(&partner, &pool, user_id.into_inner(), Scope::SessionsWrite).await?;
+    let prefix = format!("/v1/users/{}/sessions", owner.user_id);
+    create(&pool, &catalogue, owner, body.into_inner(), prefix).await
+}
+
+/// A user's sessions (partner). Needs `sessions:read`.
+#[utoipa::path(
+    tag = "partners", security(("partner_oauth" = ["sessions:read"])),
+    params(("user_id" = String, Path, description = "The user's id", max_length = 100), SessionListQuery),
+    responses(
+        (status = 200, description = "A page of sessions.", body = SessionPage),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+        (status = 403, description = "No active grant, or a missing scope.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[get("/users/{user_id}/sessions")]
+pub async fn partner_list_sessions(
+    req: HttpRequest,
+    partner: PartnerCaller,
+    pool: web::Data<DbPool>,
+    user_id: web::Path<String>,
+    q: Query<SessionListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = partner_owner(&partner, &pool, user_id.into_inner(), Scope::SessionsRead).await?;
+    list(&req, &pool, owner, q.into_inner()).await
+}
+
+/// A user's change feed (partner). Needs `sessions:read`.
+#[utoipa::path(
+    tag = "partners", security(("partner_oauth" = ["sessions:read"])),
+    params(("user_id" = String, Path, description = "The user's id", max_length = 100), ChangesQuery),
+    responses(
+        (status = 200, description = "Changes.", body = ChangePage),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+        (status = 403, description = "No active grant, or a missing scope.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[get("/users/{user_id}/changes")]
+pub async fn partner_changes(
+    partner: PartnerCaller,
+    pool: web::Data<DbPool>,
+    user_id: web::Path<String>,
+    q: Query<ChangesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = partner_owner(&partner, &pool, user_id.into_inner(), Scope::SessionsRead).await?;
+    changes(&pool, owner, q.into_inner()).await
+}
