@@ -210,6 +210,17 @@ pub fn now() -> chrono::NaiveDateTime {
     now.with_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now)
 }
 
+/// Starts a write transaction the SQLite way: a transaction that reads first and writes later
+/// cannot wait for the write lock (SQLite answers "database is locked" at once rather than risk
+/// a deadlock), so write transactions take the lock with a no-op write before anything else.
+/// PostgreSQL locks rows and needs nothing.
+pub fn lock_for_write(conn: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Sqlite(c) = conn {
+        c.batch_execute("UPDATE app_meta SET value = value WHERE 0")?;
+    }
+    Ok(())
+}
+
 /// Is the database reachable and migrated? Used by `/readyz`.
 pub fn check_ready(conn: &mut AnyConnection) -> QueryResult<i64> {
     schema::app_meta::table.count().get_result(conn)

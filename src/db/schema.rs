@@ -121,6 +121,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (owner, key) {
+        owner -> Text,
+        key -> Text,
+        request_hash -> Text,
+        /// 0 while the first request is still being processed.
+        status -> Integer,
+        /// JSON object of the replayed response headers.
+        headers -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(programmes -> users (user_id));

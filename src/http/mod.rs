@@ -3,6 +3,7 @@
 pub mod conditional;
 pub mod extract;
 pub mod fallback;
+pub mod idempotency;
 pub mod middleware;
 
 pub use extract::{BodyLimit, Json, Query};

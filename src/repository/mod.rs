@@ -3,6 +3,7 @@
 
 pub mod app_meta;
 pub mod exercises;
+pub mod idempotency;
 pub mod partners;
 pub mod programmes;
 pub mod refresh_tokens;

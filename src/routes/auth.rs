@@ -265,6 +265,7 @@ pub async fn rotate_refresh_token(
     let state = auth.clone();
     let outcome = db::run(&pool, move |conn| -> Result<RefreshOutcome, ApiError> {
         conn.transaction(|conn| {
+            db::lock_for_write(conn)?;
             let now = crate::db::now();
             let Some(row) = refresh_tokens::find_by_hash(conn, &hash)? else {
                 return Ok(RefreshOutcome::Invalid("The refresh token is not valid."));

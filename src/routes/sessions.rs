@@ -24,6 +24,7 @@ use crate::catalogue::Catalogue;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::conditional::{etag, none_match};
+use crate::http::idempotency::idempotent;
 use crate::http::{Json, Query};
 use crate::repository::sessions::{self as repo, ListFilter, SessionRow};
 use crate::sessions::{Content, SessionInput, SessionSet};
@@ -189,14 +190,10 @@ fn rewritten(old: &SessionRow, input: &SessionInput, seq: i64) -> SessionRow {
     }
 }
 
-async fn create(
-    pool: &DbPool,
-    catalogue: &Catalogue,
-    owner: Owner,
-    input: SessionInput,
-    location_prefix: String,
-) -> Result<HttpResponse, ApiError> {
-    check_exercises(catalogue, &input)?;
+/// Rules a write must pass beyond its own fields: catalogue exercises, and external ids for
+/// partners only.
+fn check_input(catalogue: &Catalogue, owner: &Owner, input: &SessionInput) -> Result<(), ApiError> {
+    check_exercises(catalogue, input)?;
     if owner.source == "app" && input.external_id.is_some() {
         return Err(ApiError::invalid_field(
             "external_id",
@@ -211,59 +208,165 @@ async fn create(
             "needs external_id",
         ));
     }
-    let (result, row) = db::run(pool, move |conn| {
-        conn.transaction(|conn| -> Result<(SyncResult, SessionRow), ApiError> {
-            let hash = input.normalise().content_hash;
-            if let Some(external) = input.external_id.clone()
-                && let Some(row) = repo::find_external(conn, &owner.user_id, &owner.source, &external)?
-            {
-                let newer = input.external_version.unwrap_or(-1) > row.external_version.unwrap_or(-1);
-                if row.content_hash == hash {
+    Ok(())
+}
+
+/// Stores one session under the sync rules; run inside a transaction. A conflict is an `Err`
+/// that has written nothing.
+fn upsert(
+    conn: &mut db::AnyConnection,
+    owner: &Owner,
+    input: &SessionInput,
+) -> Result<(SyncResult, SessionRow), ApiError> {
+    let hash = input.normalise().content_hash;
+    if let Some(external) = input.external_id.as_deref()
+        && let Some(row) = repo::find_external(conn, &owner.user_id, &owner.source, external)?
+    {
+        if row.content_hash == hash {
+            return Ok((SyncResult::Unchanged, row));
+        }
+        if input.external_version.unwrap_or(-1) <= row.external_version.unwrap_or(-1) {
+            return Ok((SyncResult::Ignored, row));
+        }
+        let updated = rewritten(&row, input, repo::next_seq(conn)?);
+        repo::replace(conn, &updated)?;
+        return Ok((SyncResult::Replaced, updated));
+    }
+    let id = match input.id {
+        Some(id) => {
+            let id = id.to_string();
+            if let Some(row) = repo::find_any(conn, &id)? {
+                if row.user_id == owner.user_id && !row.deleted && row.content_hash == hash {
                     return Ok((SyncResult::Unchanged, row));
                 }
-                if !newer {
-                    return Ok((SyncResult::Ignored, row));
-                }
-                let updated = rewritten(&row, &input, repo::next_seq(conn)?);
-                repo::replace(conn, &updated)?;
-                return Ok((SyncResult::Replaced, updated));
+                return Err(ApiError::Conflict(
+                    if row.deleted && row.user_id == owner.user_id {
+                        "A session with this id was deleted; use a new id.".into()
+                    } else {
+                        "A different session already has this id. Replaying a create must send the same content.".into()
+                    },
+                ));
             }
-            let id = match input.id {
-                Some(id) => {
-                    let id = id.to_string();
-                    if let Some(row) = repo::find_any(conn, &id)? {
-                        if row.user_id == owner.user_id && !row.deleted && row.content_hash == hash {
-                            return Ok((SyncResult::Unchanged, row));
-                        }
-                        return Err(ApiError::Conflict(if row.deleted && row.user_id == owner.user_id {
-                            "A session with this id was deleted; use a new id.".into()
-                        } else {
-                            "A different session already has this id. Replaying a create must send the same content.".into()
-                        }));
-                    }
-                    id
-                }
-                None => uuid::Uuid::new_v4().to_string(),
-            };
-            let row = new_row(&owner, id, &input, repo::next_seq(conn)?);
-            repo::insert(conn, &row)?;
-            Ok((SyncResult::Created, row))
+            id
+        }
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let row = new_row(owner, id, input, repo::next_seq(conn)?);
+    repo::insert(conn, &row)?;
+    Ok((SyncResult::Created, row))
+}
+
+async fn create(
+    pool: &DbPool,
+    catalogue: &Catalogue,
+    owner: Owner,
+    input: SessionInput,
+    location_prefix: String,
+) -> Result<HttpResponse, ApiError> {
+    check_input(catalogue, &owner, &input)?;
+    let (result, row) = db::run(pool, move |conn| {
+        conn.transaction(|conn| {
+            db::lock_for_write(conn)?;
+            upsert(conn, &owner, &input)
         })
     })
     .await?;
-    let tag = session_etag(&row);
     let mut builder = if result == SyncResult::Created {
         HttpResponse::Created()
     } else {
         HttpResponse::Ok()
     };
     builder
-        .insert_header((header::ETAG, tag))
+        .insert_header((header::ETAG, session_etag(&row)))
         .insert_header(("Sync-Result", result.as_str()));
     if result == SyncResult::Created {
         builder.insert_header((header::LOCATION, format!("{location_prefix}/{}", row.id)));
     }
     Ok(builder.json(Session::from_row(row)?))
+}
+
+/// Up to 500 sessions in one request.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    #[validate(length(min = 1, max = 500))]
+    #[schema(value_type = Vec<SessionInput>, min_items = 1, max_items = 500)]
+    pub sessions: Vec<serde_json::Value>,
+}
+
+/// The outcome of one item of a batch, in the order sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    /// The status a single `POST` would have had: 201, 200, 409 or 422.
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<SyncResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    pub results: Vec<BatchResult>,
+}
+
+fn item_problem(e: &ApiError) -> BatchResult {
+    use actix_web::ResponseError as _;
+    BatchResult {
+        status: e.status_code().as_u16(),
+        result: None,
+        id: None,
+        version: None,
+        problem: Some(e.problem()),
+    }
+}
+
+/// Applies a batch: every item is checked and stored on its own terms (one bad item does not
+/// reject the others), all in one transaction so the batch is fast.
+async fn batch(
+    pool: &DbPool,
+    catalogue: &Catalogue,
+    owner: Owner,
+    body: BatchRequest,
+) -> Result<HttpResponse, ApiError> {
+    let parsed: Vec<Result<SessionInput, ApiError>> = body
+        .sessions
+        .into_iter()
+        .map(|value| {
+            let input: SessionInput =
+                crate::http::extract::from_value(crate::http::extract::normalise_integral_floats(value))?;
+            check_input(catalogue, &owner, &input)?;
+            Ok(input)
+        })
+        .collect();
+    let results = db::run(pool, move |conn| {
+        conn.transaction(|conn| -> Result<Vec<BatchResult>, ApiError> {
+            db::lock_for_write(conn)?;
+            parsed
+                .into_iter()
+                .map(|item| match item {
+                    Err(e) => Ok(item_problem(&e)),
+                    Ok(input) => match upsert(conn, &owner, &input) {
+                        Ok((result, row)) => Ok(BatchResult {
+                            status: if result == SyncResult::Created { 201 } else { 200 },
+                            result: Some(result),
+                            id: Some(row.id),
+                            version: Some(row.version),
+                            problem: None,
+                        }),
+                        Err(e @ ApiError::Conflict(_)) => Ok(item_problem(&e)),
+                        Err(e) => Err(e),
+                    },
+                })
+                .collect()
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(BatchResponse { results }))
 }
 
 fn if_match(req: &HttpRequest) -> Option<String> {
@@ -325,12 +428,13 @@ async fn write(
     let catalogue = catalogue.clone();
     let row = db::run(pool, move |conn| {
         conn.transaction(|conn| -> Result<SessionRow, ApiError> {
+            db::lock_for_write(conn)?;
             let old = repo::find(conn, &owner.user_id, &id)?
                 .filter(|r| !r.deleted)
                 .ok_or_else(not_found)?;
             let input = make(&Session::from_row(old.clone())?)?;
             input.validate()?;
-            check_exercises(&catalogue, &input)?;
+            check_input(&catalogue, &owner, &input)?;
             // Preconditions after the body is known to be valid: a bad request is a 4xx about the
             // request, whatever the stored version.
             check_if_match(if_match.as_deref(), &session_etag(&old))?;
@@ -364,6 +468,7 @@ async fn remove(
     let if_match = if_match(req);
     db::run(pool, move |conn| {
         conn.transaction(|conn| -> Result<(), ApiError> {
+            db::lock_for_write(conn)?;
             let old = repo::find(conn, &owner.user_id, &id)?.ok_or_else(not_found)?;
             if old.deleted {
                 return Ok(());
@@ -613,6 +718,7 @@ const PROBLEMS: &str = "application/problem+json";
 /// an id the server assigns one (201).
 #[utoipa::path(
     tag = "sessions", security(("bearer_auth" = [])), request_body = SessionInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the POST safe to retry: the first response is replayed for 24 hours", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")),
     responses(
         (status = 201, description = "Created (`Sync-Result: created`).", body = Session, headers(("ETag" = String), ("Location" = String), ("Sync-Result" = String))),
         (status = 200, description = "Already stored with the same content (`Sync-Result: unchanged`).", body = Session),
@@ -622,19 +728,23 @@ const PROBLEMS: &str = "application/problem+json";
 )]
 #[post("/me/sessions")]
 pub async fn create_session(
+    req: HttpRequest,
     user: AuthUser,
     pool: web::Data<DbPool>,
     catalogue: web::Data<Catalogue>,
     body: Json<SessionInput>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Scope::SessionsWrite)?;
-    create(
-        &pool,
-        &catalogue,
-        user_owner(&user),
-        body.into_inner(),
-        "/v1/me/sessions".into(),
-    )
+    let input = body.into_inner();
+    idempotent(&req, &pool, format!("user:{}", user.id), &input, || {
+        create(
+            &pool,
+            &catalogue,
+            user_owner(&user),
+            input.clone(),
+            "/v1/me/sessions".into(),
+        )
+    })
     .await
 }
 
@@ -691,6 +801,7 @@ pub async fn get_session(
         (status = 200, description = "The new version.", body = Session, headers(("ETag" = String))),
         (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
         (status = 404, description = "No such session of yours.", body = Problem, content_type = PROBLEMS),
+        (status = 409, description = "The change collides with another stored session.", body = Problem, content_type = PROBLEMS),
         (status = 412, description = "`If-Match` does not match.", body = Problem, content_type = PROBLEMS),
     ),
 )]
@@ -728,6 +839,7 @@ pub async fn put_session(
         (status = 200, description = "The new version.", body = Session, headers(("ETag" = String))),
         (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
         (status = 404, description = "No such session of yours.", body = Problem, content_type = PROBLEMS),
+        (status = 409, description = "The change collides with another stored session.", body = Problem, content_type = PROBLEMS),
         (status = 412, description = "`If-Match` does not match.", body = Problem, content_type = PROBLEMS),
     ),
 )]
@@ -788,6 +900,63 @@ pub async fn delete_session(
     remove(&req, &pool, user_owner(&user), id.into_inner()).await
 }
 
+/// Log many sessions.
+///
+/// The sync path for apps and partners: up to 500 sessions, answered with one result per item
+/// in the same order (`created`, `unchanged`, `replaced`, `ignored`, or a problem). Each item
+/// follows the rules of `POST /v1/me/sessions`; one bad item does not reject the others.
+#[utoipa::path(
+    tag = "sessions", security(("bearer_auth" = [])), request_body = BatchRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the POST safe to retry: the first response is replayed for 24 hours", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")),
+    responses(
+        (status = 200, description = "One result per item.", body = BatchResponse),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[post("/me/sessions/batch")]
+pub async fn batch_sessions(
+    req: HttpRequest,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    catalogue: web::Data<Catalogue>,
+    body: Json<BatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Scope::SessionsWrite)?;
+    let body = body.into_inner();
+    idempotent(&req, &pool, format!("user:{}", user.id), &body, || {
+        batch(&pool, &catalogue, user_owner(&user), body.clone())
+    })
+    .await
+}
+
+/// Log many sessions for a user (partner). As `POST /v1/me/sessions/batch`; needs `sessions:write`.
+#[utoipa::path(
+    tag = "partners", security(("partner_oauth" = ["sessions:write"])), request_body = BatchRequest,
+    params(("user_id" = String, Path, description = "The user's id", max_length = 100), ("Idempotency-Key" = Option<String>, Header, description = "Makes the POST safe to retry: the first response is replayed for 24 hours", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")),
+    responses(
+        (status = 200, description = "One result per item.", body = BatchResponse),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+        (status = 403, description = "No active grant, or a missing scope.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[post("/users/{user_id}/sessions/batch")]
+pub async fn partner_batch_sessions(
+    req: HttpRequest,
+    partner: PartnerCaller,
+    pool: web::Data<DbPool>,
+    catalogue: web::Data<Catalogue>,
+    user_id: web::Path<String>,
+    body: Json<BatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = partner_owner(&partner, &pool, user_id.into_inner(), Scope::SessionsWrite).await?;
+    let key_owner = format!("partner:{}:user:{}", owner.source, owner.user_id);
+    let body = body.into_inner();
+    idempotent(&req, &pool, key_owner, &body, || {
+        batch(&pool, &catalogue, owner, body.clone())
+    })
+    .await
+}
+
 /// Your change feed.
 ///
 /// Every session created, changed or deleted after `since`, in commit order, with a new cursor.
@@ -816,7 +985,7 @@ pub async fn my_changes(
 /// is ignored (`Sync-Result: ignored`, the stored session is returned). Needs `sessions:write`.
 #[utoipa::path(
     tag = "partners", security(("partner_oauth" = ["sessions:write"])), request_body = SessionInput,
-    params(("user_id" = String, Path, description = "The user's id", max_length = 100)),
+    params(("user_id" = String, Path, description = "The user's id", max_length = 100), ("Idempotency-Key" = Option<String>, Header, description = "Makes the POST safe to retry: the first response is replayed for 24 hours", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")),
     responses(
         (status = 201, description = "Created.", body = Session, headers(("Sync-Result" = String))),
         (status = 200, description = "Unchanged, replaced or ignored (see `Sync-Result`).", body = Session),
@@ -827,6 +996,7 @@ pub async fn my_changes(
 )]
 #[post("/users/{user_id}/sessions")]
 pub async fn partner_create_session(
+    req: HttpRequest,
     partner: PartnerCaller,
     pool: web::Data<DbPool>,
     catalogue: web::Data<Catalogue>,
@@ -835,7 +1005,12 @@ pub async fn partner_create_session(
 ) -> Result<HttpResponse, ApiError> {
     let owner = partner_owner(&partner, &pool, user_id.into_inner(), Scope::SessionsWrite).await?;
     let prefix = format!("/v1/users/{}/sessions", owner.user_id);
-    create(&pool, &catalogue, owner, body.into_inner(), prefix).await
+    let key_owner = format!("partner:{}:user:{}", owner.source, owner.user_id);
+    let input = body.into_inner();
+    idempotent(&req, &pool, key_owner, &input, || {
+        create(&pool, &catalogue, owner, input.clone(), prefix)
+    })
+    .await
 }
 
 /// A user's sessions (partner). Needs `sessions:read`.

@@ -633,3 +633,161 @@ async fn partners_upsert_by_external_version_under_a_grant() {
         "garmin-123"
     );
 }
+
+#[actix_web::test]
+async fn a_batch_answers_each_item_in_order_and_one_bad_item_rejects_nothing_else() {
+    let app = spawn_app().await;
+    let (_, token, _) = app.user("batch@example.com").await;
+    let known = "bbbbbbbb-0000-4000-8000-000000000001";
+    app.send_json_with(
+        "POST",
+        "/v1/me/sessions",
+        &token,
+        &session(Some(known), "2026-12-01T07:00:00Z"),
+    )
+    .await;
+    let mut conflicting = session(Some(known), "2026-12-01T07:00:00Z");
+    conflicting["rpe"] = 2.into();
+    let mut invalid = session(None, "2026-12-02T07:00:00Z");
+    invalid["pain_during"] = 12.into();
+    let body = json!({"sessions": [
+        session(Some("bbbbbbbb-0000-4000-8000-000000000002"), "2026-12-03T07:00:00Z"),
+        session(Some(known), "2026-12-01T07:00:00Z"),
+        conflicting,
+        invalid,
+        session(None, "2026-12-04T07:00:00Z"),
+    ]});
+    let res = app
+        .send_json_with("POST", "/v1/me/sessions/batch", &token, &body)
+        .await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    let results = res.json()["results"].as_array().unwrap().clone();
+    let statuses: Vec<u64> = results.iter().map(|r| r["status"].as_u64().unwrap()).collect();
+    assert_eq!(statuses, [201, 200, 409, 422, 201]);
+    assert_eq!(results[1]["result"], "unchanged");
+    assert_eq!(results[3]["problem"]["errors"][0]["field"], "pain_during");
+    assert_eq!(
+        stored_ids(&app).len(),
+        3,
+        "the two valid new sessions and the original"
+    );
+
+    let too_many = json!({"sessions": vec![session(None, "2026-12-04T07:00:00Z"); 501]});
+    assert_problem(
+        &app.send_json_with("POST", "/v1/me/sessions/batch", &token, &too_many)
+            .await,
+        422,
+    );
+}
+
+#[actix_web::test]
+async fn an_idempotency_key_replays_the_first_response_and_refuses_a_different_body() {
+    let app = spawn_app().await;
+    let (_, a, _) = app.user("key-a@example.com").await;
+    let (_, b, _) = app.user("key-b@example.com").await;
+    let body = session(None, "2026-12-09T07:00:00Z");
+    let key = [("Idempotency-Key", "\"8e03978e-40d5-43e8-bc93-6894a57f9324\"")];
+
+    let first = app
+        .send_with_headers("POST", "/v1/me/sessions", &a, &key, Some(&body))
+        .await;
+    assert_eq!(first.status.as_u16(), 201);
+    let again = app
+        .send_with_headers("POST", "/v1/me/sessions", &a, &key, Some(&body))
+        .await;
+    assert_eq!(again.status.as_u16(), 201, "the stored response, status included");
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json(), first.json());
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(
+        stored_ids(&app).len(),
+        1,
+        "a server-assigned id is still created once"
+    );
+
+    let mut other = body.clone();
+    other["rpe"] = 3.into();
+    let mismatch = app
+        .send_with_headers("POST", "/v1/me/sessions", &a, &key, Some(&other))
+        .await;
+    assert_eq!(
+        assert_problem(&mismatch, 422)["errors"][0]["field"],
+        "Idempotency-Key"
+    );
+
+    let other_user = app
+        .send_with_headers("POST", "/v1/me/sessions", &b, &key, Some(&body))
+        .await;
+    assert_eq!(other_user.status.as_u16(), 201, "keys are per caller");
+    assert!(other_user.header("idempotent-replayed").is_none());
+    assert_eq!(stored_ids(&app).len(), 2);
+
+    let long = "k".repeat(300);
+    assert_problem(
+        &app.send_with_headers(
+            "POST",
+            "/v1/me/sessions",
+            &a,
+            &[("Idempotency-Key", &long)],
+            Some(&body),
+        )
+        .await,
+        400,
+    );
+
+    let batch = json!({"sessions": [session(None, "2026-12-10T07:00:00Z")]});
+    let batch_key = [("Idempotency-Key", "batch-1")];
+    let one = app
+        .send_with_headers("POST", "/v1/me/sessions/batch", &a, &batch_key, Some(&batch))
+        .await
+        .json();
+    let two = app
+        .send_with_headers("POST", "/v1/me/sessions/batch", &a, &batch_key, Some(&batch))
+        .await
+        .json();
+    assert_eq!(one, two);
+    assert_eq!(stored_ids(&app).len(), 3);
+}
+
+#[actix_web::test]
+async fn concurrent_updates_of_one_session_all_apply_without_errors() {
+    let app = spawn_app().await;
+    let (_, token, _) = app.user("race@example.com").await;
+    let id = "cccccccc-0000-4000-8000-000000000001";
+    app.send_json_with(
+        "POST",
+        "/v1/me/sessions",
+        &token,
+        &session(Some(id), "2026-12-07T07:30:00Z"),
+    )
+    .await;
+    let path = format!("/v1/me/sessions/{id}");
+    // Read-then-write transactions racing on one row: each must wait its turn, not fail.
+    let patches = (0..40_u64).map(|i| {
+        let (app, token, path) = (&app, &token, &path);
+        async move {
+            app.send_with_headers(
+                "PATCH",
+                path,
+                token,
+                &[],
+                Some(&json!({"pain_next_morning": i % 11, "notes": format!("edit {i}")})),
+            )
+            .await
+        }
+    });
+    let results = futures_util::future::join_all(patches).await;
+    for res in &results {
+        assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    }
+    let versions: BTreeSet<i64> = results
+        .iter()
+        .map(|r| r.json()["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        versions.len(),
+        40,
+        "every edit got its own version: none was lost"
+    );
+    assert_eq!(app.get_with(&path, &token).await.json()["version"], 41);
+}
