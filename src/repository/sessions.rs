@@ -141,3 +141,32 @@ pub fn changes(
         .limit(limit)
         .load(conn)
 }
+
+/// Live sessions starting in `[from, to)`, oldest first, at most `limit`.
+pub fn in_range(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<SessionRow>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::deleted.eq(false))
+        .filter(sessions::started_at.ge(from))
+        .filter(sessions::started_at.lt(to))
+        .order((sessions::started_at.asc(), sessions::id.asc()))
+        .limit(limit)
+        .load(conn)
+}
+
+/// Serialises session writes: locks the change-counter row for the rest of the transaction.
+/// Called first in every session write transaction, so everything read afterwards includes
+/// every earlier commit (no lost updates under PostgreSQL's read committed), and SQLite takes
+/// its write lock up front (a transaction that reads before writing cannot wait for it).
+pub fn lock(conn: &mut AnyConnection) -> QueryResult<()> {
+    diesel::update(change_counters::table.find("sessions"))
+        .set(change_counters::value.eq(change_counters::value))
+        .execute(conn)
+        .map(drop)
+}

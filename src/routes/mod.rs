@@ -48,6 +48,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(sessions::patch_session)
                 .service(sessions::delete_session)
                 .service(sessions::my_changes)
+                .service(sessions::my_stats)
                 .service(sessions::partner_batch_sessions)
                 .service(sessions::partner_create_session)
                 .service(sessions::partner_list_sessions)

@@ -266,7 +266,7 @@ async fn create(
     check_input(catalogue, &owner, &input)?;
     let (result, row) = db::run(pool, move |conn| {
         conn.transaction(|conn| {
-            db::lock_for_write(conn)?;
+            repo::lock(conn)?;
             upsert(conn, &owner, &input)
         })
     })
@@ -345,7 +345,7 @@ async fn batch(
         .collect();
     let results = db::run(pool, move |conn| {
         conn.transaction(|conn| -> Result<Vec<BatchResult>, ApiError> {
-            db::lock_for_write(conn)?;
+            repo::lock(conn)?;
             parsed
                 .into_iter()
                 .map(|item| match item {
@@ -428,7 +428,7 @@ async fn write(
     let catalogue = catalogue.clone();
     let row = db::run(pool, move |conn| {
         conn.transaction(|conn| -> Result<SessionRow, ApiError> {
-            db::lock_for_write(conn)?;
+            repo::lock(conn)?;
             let old = repo::find(conn, &owner.user_id, &id)?
                 .filter(|r| !r.deleted)
                 .ok_or_else(not_found)?;
@@ -468,7 +468,7 @@ async fn remove(
     let if_match = if_match(req);
     db::run(pool, move |conn| {
         conn.transaction(|conn| -> Result<(), ApiError> {
-            db::lock_for_write(conn)?;
+            repo::lock(conn)?;
             let old = repo::find(conn, &owner.user_id, &id)?.ok_or_else(not_found)?;
             if old.deleted {
                 return Ok(());
@@ -1054,4 +1054,79 @@ pub async fn partner_changes(
 ) -> Result<HttpResponse, ApiError> {
     let owner = partner_owner(&partner, &pool, user_id.into_inner(), Scope::SessionsRead).await?;
     changes(&pool, owner, q.into_inner()).await
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// Start of the period (RFC 3339); default 12 weeks before `to`.
+    pub from: Option<DateTime<FixedOffset>>,
+    /// End of the period (RFC 3339, exclusive); default now.
+    pub to: Option<DateTime<FixedOffset>>,
+}
+
+/// Your progress.
+///
+/// Per ISO week: sessions, minutes, sessions logged against your latest programme versus the
+/// sessions it plans (adherence), mean pain during and the next morning. Per exercise: sets,
+/// reps, time under load, and left/right asymmetry (flagged above 10%). At most 366 days.
+#[utoipa::path(
+    tag = "sessions", security(("bearer_auth" = [])), params(StatsQuery),
+    responses(
+        (status = 200, description = "Statistics.", body = crate::sessions::stats::Stats),
+        (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[get("/me/stats")]
+pub async fn my_stats(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    q: Query<StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::sessions::stats::{self, Logged};
+    user.require(Scope::SessionsRead)?;
+    let to = q.to.map_or_else(db::now, |t| t.with_timezone(&Utc).naive_utc());
+    let from = q.from.map_or(to - chrono::Duration::weeks(12), |t| {
+        t.with_timezone(&Utc).naive_utc()
+    });
+    if from >= to || to - from > chrono::Duration::days(366) {
+        return Err(ApiError::invalid_field(
+            "from",
+            "range",
+            "must be before `to` and at most 366 days earlier",
+        ));
+    }
+    let user_id = user.id.clone();
+    let (rows, latest) = db::run(&pool, move |conn| -> Result<_, ApiError> {
+        let rows = repo::in_range(conn, &user_id, from, to, 20_000)?;
+        let latest = crate::repository::programmes::list(conn, &user_id, 1)?
+            .into_iter()
+            .next();
+        Ok((rows, latest))
+    })
+    .await?;
+    let programme = latest.map(|p| {
+        let doc: serde_json::Value = serde_json::from_str(&p.document).unwrap_or_default();
+        let planned = doc
+            .get("sessions_per_week")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        (p.id, u32::try_from(planned).unwrap_or(0))
+    });
+    let logged: Vec<Logged> = rows
+        .into_iter()
+        .map(|r| -> Result<Logged, ApiError> {
+            Ok(Logged {
+                started_at: r.started_at,
+                duration_seconds: r.duration_seconds,
+                programme_id: r.programme_id,
+                content: serde_json::from_str(&r.content).map_err(|e| ApiError::Internal(e.into()))?,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let body = stats::compute(&logged, programme.as_ref().map(|(id, n)| (id.as_str(), *n)));
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(body))
 }
