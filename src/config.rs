@@ -40,6 +40,9 @@ pub struct Settings {
     /// `SOLEUS_LOGIN_FAILURES_PER_ACCOUNT` (5) and `SOLEUS_LOGIN_FAILURES_PER_ADDRESS` (20):
     /// failed logins allowed per 15 minutes before 429.
     pub login_failures_per_account: u32,
+    /// `SOLEUS_TOMBSTONE_RETENTION_DAYS` (default 90): deleted sessions stay in the change feed
+    /// this long; a feed cursor older than that gets 410 (resync in full).
+    pub tombstone_retention_days: u32,
     pub login_failures_per_address: u32,
     /// `SOLEUS_MIN_CLIENT_VERSION` (default `1.0.0`): clients older than this should upgrade.
     pub min_client_version: String,
@@ -99,6 +102,7 @@ impl Settings {
             jwt_key_configured: jwt_key.is_some(),
             jwt_previous_key_file: get("SOLEUS_JWT_PREVIOUS_KEY_FILE").map(PathBuf::from),
             login_failures_per_account: parse(&get, "SOLEUS_LOGIN_FAILURES_PER_ACCOUNT", 5, "a number")?,
+            tombstone_retention_days: parse(&get, "SOLEUS_TOMBSTONE_RETENTION_DAYS", 90, "a number of days")?,
             login_failures_per_address: parse(&get, "SOLEUS_LOGIN_FAILURES_PER_ADDRESS", 20, "a number")?,
             tokens: crate::auth::tokens::TokenConfig {
                 issuer: get("SOLEUS_JWT_ISSUER").unwrap_or_else(|| "soleus-api".into()),
@@ -139,6 +143,7 @@ impl Settings {
             jwt_previous_key_file: None,
             login_failures_per_account: 5,
             login_failures_per_address: 20,
+            tombstone_retention_days: 90,
             tokens: crate::auth::tokens::TokenConfig::default(),
             data_dir,
             database_url,

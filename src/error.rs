@@ -123,6 +123,9 @@ pub enum ApiError {
     MethodNotAllowed { allow: Vec<Method> },
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The resource (or the history a cursor points into) is gone for good.
+    #[error("gone: {0}")]
+    Gone(String),
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
     #[error("payload too large (limit {limit} bytes)")]
@@ -172,6 +175,7 @@ impl ApiError {
             Self::NotFound(_) => "not-found",
             Self::MethodNotAllowed { .. } => "method-not-allowed",
             Self::Conflict(_) => "conflict",
+            Self::Gone(_) => "gone",
             Self::PreconditionFailed(_) => "precondition-failed",
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
@@ -191,6 +195,7 @@ impl ApiError {
             | Self::Forbidden(d)
             | Self::NotFound(d)
             | Self::Conflict(d)
+            | Self::Gone(d)
             | Self::PreconditionFailed(d)
             | Self::UnsupportedMediaType(d)
             | Self::ServiceUnavailable(d)
@@ -249,6 +254,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

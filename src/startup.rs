@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::http::fallback::{self, RouteTable};
 use crate::http::{BodyLimit, middleware};
 use crate::repository;
+use crate::routes::sessions::Retention;
 use crate::routes::{self, meta};
 
 /// Extra (non-API) routes to mount; tests use this to exercise the extractors.
@@ -93,6 +94,9 @@ impl Application {
                 ),
             }),
             body_limit: BodyLimit(settings.max_body_bytes),
+            retention: web::Data::new(Retention(chrono::Duration::days(i64::from(
+                settings.tombstone_retention_days,
+            )))),
         };
         let server = HttpServer::new(move || {
             let state = state.clone();
@@ -105,6 +109,7 @@ impl Application {
                 .app_data(state.catalogue)
                 .app_data(state.auth)
                 .app_data(state.body_limit)
+                .app_data(state.retention)
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
                     ApiError::bad_request(format!("A path parameter is invalid: {err}.")).into()
                 }))
@@ -160,6 +165,7 @@ struct State {
     catalogue: web::Data<Catalogue>,
     auth: web::Data<AuthState>,
     body_limit: BodyLimit,
+    retention: web::Data<Retention>,
 }
 
 async fn docs_redirect() -> HttpResponse {

@@ -170,3 +170,31 @@ pub fn lock(conn: &mut AnyConnection) -> QueryResult<()> {
         .execute(conn)
         .map(drop)
 }
+
+const PURGED_KEY: &str = "sessions_purged_seq";
+
+/// The highest change position whose tombstone may have been purged (0 when none was).
+pub fn purge_horizon(conn: &mut AnyConnection) -> QueryResult<i64> {
+    Ok(crate::repository::app_meta::get(conn, PURGED_KEY)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Deletes tombstones last changed before `before` and raises the purge horizon to the highest
+/// position deleted, so feed cursors older than that get 410. Returns how many were deleted.
+pub fn purge_tombstones(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    conn.transaction(|conn| {
+        let old = sessions::table
+            .filter(sessions::deleted.eq(true))
+            .filter(sessions::updated_at.lt(before));
+        let max: Option<i64> = old.select(diesel::dsl::max(sessions::seq)).first(conn)?;
+        let Some(max) = max else {
+            return Ok(0);
+        };
+        let deleted = diesel::delete(old).execute(conn)?;
+        if max > purge_horizon(conn)? {
+            crate::repository::app_meta::put(conn, PURGED_KEY, &max.to_string())?;
+        }
+        Ok(deleted)
+    })
+}

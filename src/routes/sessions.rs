@@ -459,9 +459,14 @@ async fn write(
         .json(Session::from_row(row)?))
 }
 
+/// How long tombstones stay in the change feed (`SOLEUS_TOMBSTONE_RETENTION_DAYS`).
+#[derive(Debug, Clone, Copy)]
+pub struct Retention(pub chrono::Duration);
+
 async fn remove(
     req: &HttpRequest,
     pool: &DbPool,
+    retention: Retention,
     owner: Owner,
     id: String,
 ) -> Result<HttpResponse, ApiError> {
@@ -497,6 +502,11 @@ async fn remove(
         })
     })
     .await?;
+    // Best effort: tombstones past the retention window go, and old cursors start getting 410.
+    let before = db::now() - retention.0;
+    if let Err(e) = db::run(pool, move |conn| repo::purge_tombstones(conn, before)).await {
+        tracing::warn!(error = %e, "tombstone purge failed");
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -623,30 +633,48 @@ pub struct ChangePage {
     pub has_more: bool,
 }
 
-fn encode_seq(seq: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("s{seq}"))
+/// A feed cursor: the last position read, and the purge horizon when the read started. A
+/// cursor is stale (410) only if tombstones it has not seen were purged since it was issued.
+fn encode_seq(seq: i64, horizon: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("s{seq}h{horizon}"))
 }
 
-fn decode_seq(cursor: &str) -> Result<i64, ApiError> {
+fn decode_seq(cursor: &str) -> Result<(i64, i64), ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|t| t.strip_prefix('s').and_then(|n| n.parse::<i64>().ok()))
-        .filter(|n| *n >= 0)
+        .and_then(|t| {
+            let (seq, horizon) = t.strip_prefix('s')?.split_once('h')?;
+            Some((seq.parse::<i64>().ok()?, horizon.parse::<i64>().ok()?))
+        })
+        .filter(|(seq, horizon)| *seq >= 0 && *horizon >= 0)
         .ok_or_else(|| bad_cursor("since"))
 }
 
 async fn changes(pool: &DbPool, owner: Owner, q: ChangesQuery) -> Result<HttpResponse, ApiError> {
-    let since = q.since.as_deref().map(decode_seq).transpose()?.unwrap_or(0);
+    let given = q.since.as_deref().map(decode_seq).transpose()?;
+    let (since, seen_horizon) = given.unwrap_or((0, 0));
     let limit = i64::from(q.limit.unwrap_or(100).min(500));
-    let mut rows = db::run(pool, move |conn| {
-        repo::changes(conn, &owner.user_id, since, limit + 1)
+    let (horizon, mut rows) = db::run(pool, move |conn| -> Result<_, ApiError> {
+        Ok((
+            repo::purge_horizon(conn)?,
+            repo::changes(conn, &owner.user_id, since, limit + 1)?,
+        ))
     })
     .await?;
+    if given.is_some() && seen_horizon < horizon && since < horizon {
+        return Err(ApiError::Gone(
+            "This cursor is older than the tombstone retention window: deletions since then may be missing. \
+             Resync in full (call without `since`) and continue from the new cursor."
+                .into(),
+        ));
+    }
     let has_more = rows.len() > usize::try_from(limit).unwrap_or(0);
     rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let next = encode_seq(rows.last().map_or(since, |r| r.seq));
+    // A read from the start begins after the purge, so it has seen everything still kept.
+    let seen = if given.is_some() { seen_horizon } else { horizon };
+    let next = encode_seq(rows.last().map_or(since, |r| r.seq), seen);
     let changes = rows
         .into_iter()
         .map(Session::from_row)
@@ -894,10 +922,11 @@ pub async fn delete_session(
     req: HttpRequest,
     user: AuthUser,
     pool: web::Data<DbPool>,
+    retention: web::Data<Retention>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Scope::SessionsWrite)?;
-    remove(&req, &pool, user_owner(&user), id.into_inner()).await
+    remove(&req, &pool, **retention, user_owner(&user), id.into_inner()).await
 }
 
 /// Log many sessions.
@@ -965,6 +994,7 @@ pub async fn partner_batch_sessions(
     tag = "sessions", security(("bearer_auth" = [])), params(ChangesQuery),
     responses(
         (status = 200, description = "Changes.", body = ChangePage),
+        (status = 410, description = "The cursor is older than the tombstone retention window: resync in full.", body = Problem, content_type = PROBLEMS),
         (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
     ),
 )]
@@ -1041,6 +1071,7 @@ pub async fn partner_list_sessions(
     params(("user_id" = String, Path, description = "The user's id", max_length = 100), ChangesQuery),
     responses(
         (status = 200, description = "Changes.", body = ChangePage),
+        (status = 410, description = "The cursor is older than the tombstone retention window: resync in full.", body = Problem, content_type = PROBLEMS),
         (status = 401, description = "No valid access token.", body = Problem, content_type = PROBLEMS),
         (status = 403, description = "No active grant, or a missing scope.", body = Problem, content_type = PROBLEMS),
     ),

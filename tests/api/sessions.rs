@@ -867,3 +867,62 @@ async fn stats_report_weeks_adherence_pain_and_asymmetry_for_the_owner_only() {
         422,
     );
 }
+
+#[actix_web::test]
+async fn a_cursor_older_than_the_tombstone_retention_gets_410_and_a_full_resync_recovers() {
+    let app = spawn_app_with(|s| s.tombstone_retention_days = 0, None).await;
+    let (_, token, _) = app.user("retention@example.com").await;
+    let keep = app
+        .send_json_with(
+            "POST",
+            "/v1/me/sessions",
+            &token,
+            &session(None, "2026-12-01T07:00:00Z"),
+        )
+        .await
+        .json();
+    let gone = app
+        .send_json_with(
+            "POST",
+            "/v1/me/sessions",
+            &token,
+            &session(None, "2026-12-02T07:00:00Z"),
+        )
+        .await
+        .json();
+    let (_, old_cursor) = app.follow("/v1/me/changes", &token, None, 10).await;
+
+    // With zero retention the tombstone is purged at once: the old cursor could miss it.
+    assert_eq!(
+        app.delete_with(
+            &format!("/v1/me/sessions/{}", gone["id"].as_str().unwrap()),
+            &token
+        )
+        .await
+        .status
+        .as_u16(),
+        204
+    );
+    let stale = app
+        .get_with(&format!("/v1/me/changes?since={old_cursor}"), &token)
+        .await;
+    assert_eq!(
+        assert_problem(&stale, 410)["type"],
+        "https://soleus-api.dev/problems/gone"
+    );
+
+    let (full, fresh) = app.follow("/v1/me/changes", &token, None, 10).await;
+    let ids: Vec<&str> = full.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [keep["id"].as_str().unwrap()],
+        "a full resync holds exactly the live sessions"
+    );
+    assert_eq!(
+        app.get_with(&format!("/v1/me/changes?since={fresh}"), &token)
+            .await
+            .status
+            .as_u16(),
+        200
+    );
+}
