@@ -105,6 +105,17 @@ struct Owner {
     source: String,
 }
 
+impl Owner {
+    /// Whose Idempotency-Keys these are: the user, or this partner acting for this user.
+    fn key_scope(&self) -> String {
+        if self.source == "app" {
+            format!("user:{}", self.user_id)
+        } else {
+            format!("partner:{}:user:{}", self.source, self.user_id)
+        }
+    }
+}
+
 /// What a create did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -764,14 +775,9 @@ pub async fn create_session(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Scope::SessionsWrite)?;
     let input = body.into_inner();
-    idempotent(&req, &pool, format!("user:{}", user.id), &input, || {
-        create(
-            &pool,
-            &catalogue,
-            user_owner(&user),
-            input.clone(),
-            "/v1/me/sessions".into(),
-        )
+    let owner = user_owner(&user);
+    idempotent(&req, &pool, owner.key_scope(), &input, || {
+        create(&pool, &catalogue, owner, input.clone(), "/v1/me/sessions".into())
     })
     .await
 }
@@ -952,8 +958,9 @@ pub async fn batch_sessions(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Scope::SessionsWrite)?;
     let body = body.into_inner();
-    idempotent(&req, &pool, format!("user:{}", user.id), &body, || {
-        batch(&pool, &catalogue, user_owner(&user), body.clone())
+    let owner = user_owner(&user);
+    idempotent(&req, &pool, owner.key_scope(), &body, || {
+        batch(&pool, &catalogue, owner, body.clone())
     })
     .await
 }
@@ -978,7 +985,7 @@ pub async fn partner_batch_sessions(
     body: Json<BatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = partner_owner(&partner, &pool, user_id.into_inner(), Scope::SessionsWrite).await?;
-    let key_owner = format!("partner:{}:user:{}", owner.source, owner.user_id);
+    let key_owner = owner.key_scope();
     let body = body.into_inner();
     idempotent(&req, &pool, key_owner, &body, || {
         batch(&pool, &catalogue, owner, body.clone())
@@ -1035,7 +1042,7 @@ pub async fn partner_create_session(
 ) -> Result<HttpResponse, ApiError> {
     let owner = partner_owner(&partner, &pool, user_id.into_inner(), Scope::SessionsWrite).await?;
     let prefix = format!("/v1/users/{}/sessions", owner.user_id);
-    let key_owner = format!("partner:{}:user:{}", owner.source, owner.user_id);
+    let key_owner = owner.key_scope();
     let input = body.into_inner();
     idempotent(&req, &pool, key_owner, &input, || {
         create(&pool, &catalogue, owner, input.clone(), prefix)
