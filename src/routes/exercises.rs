@@ -212,6 +212,7 @@ pub async fn list_exercises(
     let after = query
         .cursor
         .as_deref()
+        .filter(|c| !c.is_empty())
         .map(|c| decode_cursor(&filter, c))
         .transpose()?;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;

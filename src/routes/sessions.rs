@@ -583,7 +583,12 @@ async fn list(
     owner: Owner,
     q: SessionListQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let after = q.cursor.as_deref().map(decode_position).transpose()?;
+    let after = q
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(decode_position)
+        .transpose()?;
     let limit = i64::from(q.limit.unwrap_or(20).min(100));
     let filter = ListFilter {
         from: q.from.map(|d| d.with_timezone(&Utc).naive_utc()),
@@ -664,7 +669,12 @@ fn decode_seq(cursor: &str) -> Result<(i64, i64), ApiError> {
 }
 
 async fn changes(pool: &DbPool, owner: Owner, q: ChangesQuery) -> Result<HttpResponse, ApiError> {
-    let given = q.since.as_deref().map(decode_seq).transpose()?;
+    let given = q
+        .since
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(decode_seq)
+        .transpose()?;
     let (since, seen_horizon) = given.unwrap_or((0, 0));
     let limit = i64::from(q.limit.unwrap_or(100).min(500));
     let (horizon, mut rows) = db::run(pool, move |conn| -> Result<_, ApiError> {
