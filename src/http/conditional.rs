@@ -38,7 +38,8 @@ pub fn cached_json<T: Serialize>(
     extra: &[(&'static str, &str)],
     body: &T,
 ) -> HttpResponse {
-    let mut builder = if none_match(req, etag) {
+    let not_modified = none_match(req, etag);
+    let mut builder = if not_modified {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
@@ -52,7 +53,7 @@ pub fn cached_json<T: Serialize>(
             builder.insert_header((*name, value));
         }
     }
-    if none_match(req, etag) {
+    if not_modified {
         builder.finish()
     } else {
         builder.json(body)

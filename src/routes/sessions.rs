@@ -23,7 +23,7 @@ use crate::auth::{AuthUser, PartnerCaller};
 use crate::catalogue::Catalogue;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::http::conditional::{etag, none_match};
+use crate::http::conditional::{cached_json, etag};
 use crate::http::idempotency::idempotent;
 use crate::http::{Json, Query};
 use crate::repository::sessions::{self as repo, ListFilter, SessionRow};
@@ -415,15 +415,13 @@ async fn get_one(
         .filter(|r| !r.deleted)
         .ok_or_else(not_found)?;
     let tag = session_etag(&row);
-    if none_match(req, &tag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .finish());
-    }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .json(Session::from_row(row)?))
+    Ok(cached_json(
+        req,
+        &tag,
+        "private, no-cache",
+        &[],
+        &Session::from_row(row)?,
+    ))
 }
 
 /// Replaces the session with `input` (PUT, and PATCH after merging), honouring `If-Match`.
