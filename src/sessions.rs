@@ -16,6 +16,29 @@ pub enum SetSide {
     Both,
 }
 
+/// Something the user noticed during or after a session. The adaptation engine acts on each
+/// (domain brief §7.3): the first five stop the programme and refer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Symptom {
+    /// New calf swelling, warmth or redness (STP-01).
+    CalfSwellingWarmthRedness,
+    /// Chest pain (STP-02).
+    ChestPain,
+    /// Dizziness (STP-02).
+    Dizziness,
+    /// Severe breathlessness (STP-02).
+    SevereBreathlessness,
+    /// Sudden sharp calf or Achilles pain, or a "pop" (STP-03).
+    SuddenSharpPain,
+    /// Lost balance and needed a grab or a step (REG-02).
+    BalanceLoss,
+    /// Heel height visibly lost on more than a third of the reps (REG-03).
+    HeelHeightLost,
+    /// Ill since the last session (REG-04).
+    Illness,
+}
+
 /// One performed set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -95,6 +118,11 @@ pub struct SessionInput {
     #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub notes: Option<String>,
+    /// Symptoms noticed during or after the session; programmes adapt to them (STP-*, REG-*).
+    #[validate(length(max = 8))]
+    #[schema(max_items = 8)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symptoms: Vec<Symptom>,
     #[validate(length(max = 200), nested)]
     #[schema(max_items = 200)]
     #[serde(default)]
@@ -110,6 +138,8 @@ pub struct Content {
     pub pain_during: Option<u8>,
     pub pain_next_morning: Option<u8>,
     pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symptoms: Vec<Symptom>,
     pub sets: Vec<SessionSet>,
 }
 
@@ -137,6 +167,12 @@ impl SessionInput {
             pain_during: self.pain_during,
             pain_next_morning: self.pain_next_morning,
             notes: self.notes.clone(),
+            symptoms: {
+                let mut s = self.symptoms.clone();
+                s.sort_unstable();
+                s.dedup();
+                s
+            },
             sets: self.sets.clone(),
         };
         let content = serde_json::to_string(&content).unwrap_or_default();
@@ -377,6 +413,7 @@ pub mod stats {
                     pain_during: Some(pain),
                     pain_next_morning: None,
                     notes: None,
+                    symptoms: Vec::new(),
                     sets,
                 },
             }

@@ -6,6 +6,7 @@
 //! → exercise selection per goal (§9.1–§9.3, union across goals) → weekly dosing with planned
 //! progression, deloads and habits (§9.4).
 
+pub mod adapt;
 pub mod calendar;
 pub mod input;
 pub mod model;
@@ -18,13 +19,13 @@ use model::{Programme, Retest, Rule, SafetyStatus, StartLevel};
 use screening::Limits;
 
 /// Bumped whenever a rule or table changes, so stored programmes say which rules made them.
-pub const GENERATOR_VERSION: &str = "soleus-engine/1.0.0";
+pub const GENERATOR_VERSION: &str = "soleus-engine/1.1.0";
 
 /// Default programme length in weeks.
 pub const DEFAULT_WEEKS: u8 = 12;
 
 /// Rules that apply while training (domain brief §7.3, §9, §9.4).
-pub const RULES: [Rule; 10] = [
+pub const RULES: [Rule; 12] = [
     Rule {
         id: "2-FOR-2",
         rule: "Progress an exercise after 2 consecutive passed sessions at 1-2 reps above target (ACSM 2009, applied twice for safety).",
@@ -36,6 +37,14 @@ pub const RULES: [Rule; 10] = [
     Rule {
         id: "LOAD-STEP",
         rule: "Load steps of 2-10% of the total load moved (2-5% at 65 and over), as ACSM recommends.",
+    },
+    Rule {
+        id: "DELOAD",
+        rule: "Every 4th week (6th on the fall track) is lighter: about 60-70% of the sets (one set fewer on the fall track), same intensity.",
+    },
+    Rule {
+        id: "RETEST",
+        rule: "Retest the heel raise every 4-6 weeks with the same protocol; only a change of 6 reps or more is real. A real decline steps calf work back; a real gain is a reason to re-level.",
     },
     Rule {
         id: "REG-01",

@@ -214,7 +214,7 @@ pub struct Retest {
 /// document, byte for byte.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Programme {
-    #[schema(example = "soleus-engine/1.0.0")]
+    #[schema(example = "soleus-engine/1.1.0")]
     pub generator_version: &'static str,
     pub catalogue_version: String,
     /// The request, as understood.

@@ -35,6 +35,60 @@ struct Dose {
     rm: Option<u8>,
 }
 
+/// How an exercise moves from one week into the next (the adaptation engine's verdicts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// One planned step up (reps, then sets, then less support, then load).
+    Advance,
+    /// Same dose again.
+    Hold,
+    /// Back to the dose before the last step up (one load or level step down).
+    Back,
+    /// Back to the previous support level (REG-02).
+    MoreSupport,
+}
+
+/// What the adaptation rules need to know about an exercise in the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemKind {
+    pub exercise_id: String,
+    /// Loaded calf work (pain rules regress it).
+    pub calf: bool,
+    /// Balance or functional work (balance-loss rule).
+    pub balance: bool,
+    /// Has a support ladder.
+    pub support_graded: bool,
+}
+
+/// One exercise's place on its ladder while the weeks are rendered.
+struct State {
+    dose: Dose,
+    /// Doses before each step up, most recent last: a step back restores the last one.
+    earlier: Vec<Dose>,
+    last_support_change: u8,
+    /// Weeks held or stepped back: schedule-driven progressions (HSR) run this much later.
+    lag: u8,
+}
+
+/// A dose one step easier than `dose` when there is no earlier one to return to.
+fn easier(item: &Item<'_>, dose: &Dose) -> Dose {
+    let mut next = dose.clone();
+    if let Some(rm) = dose.rm {
+        next.rm = Some(RM_LADDER.iter().rev().copied().find(|r| *r > rm).unwrap_or(rm));
+    } else if let Some(f) = dose.fraction.filter(|f| *f > 0.0) {
+        next.fraction = Some(round3((f - 0.05).max(0.0)));
+    } else if dose.support > 0 {
+        next.support -= 1;
+    } else if let (Some(reps), Some(start)) = (dose.reps, item.start.reps) {
+        next.reps = Some(reps.saturating_sub(2).max(start.saturating_sub(4)).max(1));
+    } else if let (Some(hold), Some(start)) = (dose.hold, item.start.hold) {
+        next.hold = Some(hold.saturating_sub(5).max(start.saturating_sub(10)).max(5));
+    } else {
+        next.sets = dose.sets.saturating_sub(1).max(1);
+    }
+    next
+}
+
 struct Item<'a> {
     exercise: &'a Exercise,
     role: Role,
@@ -135,81 +189,154 @@ impl<'a> Plan<'a> {
         self.weeks
     }
 
+    /// The planned programme: every exercise advances one step a week (assuming the sessions
+    /// pass), except into deload weeks.
     pub fn weeks(&self) -> Vec<Week> {
+        self.weeks_gated(|_, prescriptions| Some(vec![Step::Advance; prescriptions.len()]))
+    }
+
+    /// What each exercise is, for the adaptation rules.
+    pub fn kinds(&self) -> Vec<ItemKind> {
+        self.items
+            .iter()
+            .map(|i| ItemKind {
+                exercise_id: i.exercise.id.clone(),
+                calf: matches!(
+                    i.role,
+                    Role::Calf | Role::Strength | Role::Isometric | Role::Plyometric
+                ),
+                balance: matches!(i.role, Role::Balance | Role::Functional),
+                support_graded: i.supports.len() > 1,
+            })
+            .collect()
+    }
+
+    /// Whether week `number` is a deload week.
+    pub fn is_deload(&self, number: u8) -> bool {
+        number.is_multiple_of(self.deload_every)
+    }
+
+    /// Renders the weeks, asking `gate` at the end of each week how each exercise moves into the
+    /// next one. `gate` gets the week's number and its prescriptions (one per exercise, in plan
+    /// order) and answers one step per exercise, or `None` to stop: no further weeks. An
+    /// `Advance` into a deload week is held (deloads change volume, not the level).
+    pub fn weeks_gated(&self, mut gate: impl FnMut(u8, &[Prescription]) -> Option<Vec<Step>>) -> Vec<Week> {
         let offsets: &[u16] = if self.sessions_per_week == 2 {
             &[0, 3]
         } else {
             &[0, 2, 4]
         };
-        let mut doses: Vec<Dose> = self.items.iter().map(|i| i.start.clone()).collect();
-        let mut last_support_change: Vec<u8> = vec![0; self.items.len()];
-        (1..=self.weeks)
-            .map(|number| {
-                let deload = number % self.deload_every == 0;
-                if number > 1 && !deload {
-                    for (index, (item, dose)) in self.items.iter().zip(doses.iter_mut()).enumerate() {
-                        let support_ok = !self.fall_risk
-                            || number.saturating_sub(last_support_change.get(index).copied().unwrap_or(0))
-                                >= 2;
-                        if let Some(next) = self.advance(item, dose, number, support_ok) {
-                            if next.support != dose.support
-                                && let Some(slot) = last_support_change.get_mut(index)
-                            {
-                                *slot = number;
-                            }
-                            *dose = next;
-                        }
-                    }
-                }
-                let exercises: Vec<Prescription> = self
-                    .items
-                    .iter()
-                    .zip(&doses)
-                    .map(|(item, dose)| self.render(item, dose, deload))
-                    .collect();
-                let sessions = offsets
-                    .iter()
-                    .enumerate()
-                    .map(|(index, offset)| {
-                        let day = u16::from(number - 1) * 7 + offset + 1;
-                        PlannedSession {
-                            day,
-                            date: self
-                                .req
-                                .start_date
-                                .and_then(|d| d.checked_add_days(Days::new(u64::from(day - 1)))),
-                            exercises: self
-                                .items
-                                .iter()
-                                .zip(&exercises)
-                                .filter(|(item, _)| index < usize::from(item.per_week))
-                                .map(|(_, x)| x.clone())
-                                .collect(),
-                        }
-                    })
-                    .collect();
-                Week {
-                    number,
-                    phase: match number {
-                        1..=4 => Phase::Foundation,
-                        5..=8 => Phase::Build,
-                        _ => Phase::Consolidate,
-                    },
-                    deload,
-                    sessions,
-                    habits: self.habits.iter().map(|h| habit_for_week(h, number)).collect(),
-                }
+        let mut states: Vec<State> = self
+            .items
+            .iter()
+            .map(|i| State {
+                dose: i.start.clone(),
+                earlier: Vec::new(),
+                last_support_change: 0,
+                lag: 0,
             })
-            .collect()
+            .collect();
+        let mut out: Vec<Week> = Vec::new();
+        let mut previous: Option<Vec<Prescription>> = None;
+        for number in 1..=self.weeks {
+            let deload = self.is_deload(number);
+            if let Some(prescribed) = &previous {
+                let Some(steps) = gate(number - 1, prescribed) else {
+                    break;
+                };
+                for (index, (item, state)) in self.items.iter().zip(states.iter_mut()).enumerate() {
+                    let step = steps.get(index).copied().unwrap_or(Step::Hold);
+                    self.apply(item, state, step, number, deload);
+                }
+            }
+            let exercises: Vec<Prescription> = self
+                .items
+                .iter()
+                .zip(&states)
+                .map(|(item, state)| self.render(item, &state.dose, deload))
+                .collect();
+            let sessions = offsets
+                .iter()
+                .enumerate()
+                .map(|(index, offset)| {
+                    let day = u16::from(number - 1) * 7 + offset + 1;
+                    PlannedSession {
+                        day,
+                        date: self
+                            .req
+                            .start_date
+                            .and_then(|d| d.checked_add_days(Days::new(u64::from(day - 1)))),
+                        exercises: self
+                            .items
+                            .iter()
+                            .zip(&exercises)
+                            .filter(|(item, _)| index < usize::from(item.per_week))
+                            .map(|(_, x)| x.clone())
+                            .collect(),
+                    }
+                })
+                .collect();
+            out.push(Week {
+                number,
+                phase: match number {
+                    1..=4 => Phase::Foundation,
+                    5..=8 => Phase::Build,
+                    _ => Phase::Consolidate,
+                },
+                deload,
+                sessions,
+                habits: self.habits.iter().map(|h| habit_for_week(h, number)).collect(),
+            });
+            previous = Some(exercises);
+        }
+        // The last week is reviewed too (its steps lead nowhere).
+        if let (Some(prescribed), Some(last)) = (&previous, out.last()) {
+            let _ = gate(last.number, prescribed);
+        }
+        out
+    }
+
+    /// Moves one exercise into week `number`.
+    fn apply(&self, item: &Item<'_>, state: &mut State, step: Step, number: u8, deload: bool) {
+        match step {
+            Step::Advance if deload => {}
+            Step::Advance => {
+                let support_ok = !self.fall_risk || number.saturating_sub(state.last_support_change) >= 2;
+                if let Some(next) =
+                    self.advance(item, &state.dose, number.saturating_sub(state.lag), support_ok)
+                {
+                    if next.support != state.dose.support {
+                        state.last_support_change = number;
+                    }
+                    state.earlier.push(std::mem::replace(&mut state.dose, next));
+                }
+            }
+            Step::Hold => state.lag = state.lag.saturating_add(1),
+            Step::MoreSupport if state.dose.support > 0 => {
+                state.dose.support -= 1;
+                state.last_support_change = number;
+                state.lag = state.lag.saturating_add(1);
+            }
+            Step::Back | Step::MoreSupport => {
+                let easier = state.earlier.pop().unwrap_or_else(|| easier(item, &state.dose));
+                if easier.support != state.dose.support {
+                    state.last_support_change = number;
+                }
+                state.dose = easier;
+                state.lag = state.lag.saturating_add(1);
+            }
+        }
     }
 
     /// The next week's dose: exactly one change, or none when everything is at its target.
     fn advance(&self, item: &Item<'_>, dose: &Dose, week: u8, support_ok: bool) -> Option<Dose> {
         let mut next = dose.clone();
         if item.role == Role::Strength {
-            let rm = hsr_rm(week);
-            if dose.rm.is_some_and(|current| rm < current) {
-                next.rm = Some(rm);
+            let target = hsr_rm(week);
+            // One rung of the RM ladder at a time, never past this week's schedule.
+            if let Some(current) = dose.rm.filter(|current| target < *current) {
+                let rung = RM_LADDER.iter().copied().find(|r| *r < current).unwrap_or(target);
+                next.rm = Some(rung.max(target));
                 return Some(next);
             }
             return None;
@@ -306,6 +433,9 @@ impl<'a> Plan<'a> {
         }
     }
 }
+
+/// The repetition maximums heavy slow resistance steps through, lightest first.
+const RM_LADDER: [u8; 6] = [18, 15, 12, 10, 8, 6];
 
 /// Heavy slow resistance RM for a week (Beyer 2015: 15RM → 6RM over 12 weeks).
 fn hsr_rm(week: u8) -> u8 {

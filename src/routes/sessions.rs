@@ -27,7 +27,7 @@ use crate::http::conditional::{cached_json, etag};
 use crate::http::idempotency::idempotent;
 use crate::http::{Json, Query};
 use crate::repository::sessions::{self as repo, ListFilter, SessionRow};
-use crate::sessions::{Content, SessionInput, SessionSet};
+use crate::sessions::{Content, SessionInput, SessionSet, Symptom};
 
 /// A stored session.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -47,6 +47,7 @@ pub struct Session {
     pub pain_during: Option<u8>,
     pub pain_next_morning: Option<u8>,
     pub notes: Option<String>,
+    pub symptoms: Vec<Symptom>,
     pub sets: Vec<SessionSet>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -75,6 +76,7 @@ impl Session {
             pain_during: content.pain_during,
             pain_next_morning: content.pain_next_morning,
             notes: content.notes,
+            symptoms: content.symptoms,
             sets: content.sets,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
@@ -90,7 +92,7 @@ impl Session {
             "programme_session": self.programme_session, "started_at": self.started_at,
             "duration_seconds": self.duration_seconds, "external_id": self.external_id,
             "external_version": self.external_version, "rpe": self.rpe, "pain_during": self.pain_during,
-            "pain_next_morning": self.pain_next_morning, "notes": self.notes, "sets": self.sets,
+            "pain_next_morning": self.pain_next_morning, "notes": self.notes, "symptoms": self.symptoms, "sets": self.sets,
         })
     }
 }
@@ -495,6 +497,7 @@ async fn remove(
                 pain_during: None,
                 pain_next_morning: None,
                 notes: None,
+                symptoms: Vec::new(),
                 sets: Vec::new(),
             };
             let tombstone = SessionRow {
