@@ -4,6 +4,7 @@
 //! `http/` (extractors, middleware, fallback), `db/` (the diesel connection, pool and schema),
 //! `auth/` (keys and tokens), `error.rs` (the problem+json policy), `openapi.rs` (the document).
 
+pub mod assessments;
 pub mod auth;
 pub mod catalogue;
 pub mod cli;

@@ -53,7 +53,12 @@ Partners are registered by an operator: `soleus-api partners create --name … -
         (name = "sessions", description = "Workout sessions: idempotent create with a client id, ETag/If-Match on updates, \
 tombstones on delete, cursor paging, and a change feed in commit order for sync."),
         (name = "programmes", description = "Personalised, progressive soleus programmes from age, activity level and goals: \
-screened against red-flag rules (SCR-*), placed on the level ladder, dosed per the goal tables and explained per exercise."),
+screened against red-flag rules (SCR-*), placed on the level ladder, dosed per the goal tables and explained per exercise. \
+Stored programmes adapt to logged sessions and retests (progress, hold, regress, deload; STP-* suspends), keep every version \
+with the decisions that made it, and can be simulated without storing."),
+        (name = "assessments", description = "Capacity tests (single-leg heel raise, Calf-Raise Senior, 30-second chair stand, \
+4-stage balance, Timed Up and Go), each interpreted: norm for age and sex with its source and certainty, change against the \
+minimal detectable change, left/right asymmetry, implied level."),
     ),
     components(schemas(Problem, crate::error::FieldError)),
     modifiers(&SecuritySchemes),

@@ -85,7 +85,39 @@ diesel::table! {
         source -> Text,
         generator_version -> Text,
         request -> Text,
+        /// The latest version's document.
         document -> Text,
+        created_at -> Timestamp,
+        current_version -> Integer,
+        /// `active` or `suspended`.
+        status -> Text,
+        /// Adapt when a linked session is logged.
+        auto_adapt -> Bool,
+    }
+}
+
+diesel::table! {
+    programme_versions (programme_id, version) {
+        programme_id -> Text,
+        version -> Integer,
+        /// `generated`, `adapt` or `session`.
+        cause -> Text,
+        status -> Text,
+        /// JSON: the decisions that made this version.
+        adaptation -> Text,
+        document -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assessments (id) {
+        id -> Text,
+        user_id -> Text,
+        test -> Text,
+        performed_at -> Timestamp,
+        /// The result as sent (JSON).
+        content -> Text,
         created_at -> Timestamp,
     }
 }
@@ -138,6 +170,8 @@ diesel::table! {
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(programmes -> users (user_id));
+diesel::joinable!(programme_versions -> programmes (programme_id));
+diesel::joinable!(assessments -> users (user_id));
 diesel::joinable!(partner_grants -> users (user_id));
 diesel::joinable!(partner_grants -> partners (partner_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -147,5 +181,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     partners,
     partner_grants,
-    programmes
+    programmes,
+    programme_versions,
+    assessments
 );

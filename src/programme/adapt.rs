@@ -135,10 +135,9 @@ impl ProgrammeStatus {
     }
 }
 
-/// The outcome of a replay: the decisions and the programme they lead to.
+/// The decisions of a replay (stored with each programme version).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Adaptation {
-    pub status: ProgrammeStatus,
+pub struct Record {
     /// The last week whose logs were read (0 = none yet).
     pub evaluated_through_week: u8,
     /// One review per week read, oldest first.
@@ -146,6 +145,14 @@ pub struct Adaptation {
     /// Set when the programme is suspended: what to do now.
     pub referral: Option<String>,
     pub recommendations: Vec<String>,
+}
+
+/// The outcome of a replay: the decisions and the programme they lead to.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Adaptation {
+    pub status: ProgrammeStatus,
+    #[serde(flatten)]
+    pub record: Record,
     /// The programme as it now stands: past weeks as they were prescribed, later weeks planned
     /// from the adapted doses. Suspended programmes end with the week of the stop signal.
     pub programme: Programme,
@@ -180,10 +187,12 @@ pub fn adapt(
     let mut programme = generate(req, catalogue);
     let mut adaptation = Adaptation {
         status: ProgrammeStatus::Active,
-        evaluated_through_week: 0,
-        reviews: Vec::new(),
-        referral: None,
-        recommendations: Vec::new(),
+        record: Record {
+            evaluated_through_week: 0,
+            reviews: Vec::new(),
+            referral: None,
+            recommendations: Vec::new(),
+        },
         programme: programme.clone(),
     };
     if programme.safety.status == SafetyStatus::Refer {
@@ -195,12 +204,12 @@ pub fn adapt(
     let mut rules = Rules::new(req, plan.kinds(), through);
     let weeks = plan.weeks_gated(|week, prescribed| rules.gate(&plan, week, prescribed, sessions, retests));
     programme.weeks = weeks;
-    adaptation.evaluated_through_week = rules.reviews.last().map_or(0, |r| r.week);
-    adaptation.reviews = rules.reviews;
-    adaptation.recommendations = rules.recommendations;
+    adaptation.record.evaluated_through_week = rules.reviews.last().map_or(0, |r| r.week);
+    adaptation.record.reviews = rules.reviews;
+    adaptation.record.recommendations = rules.recommendations;
     if let Some((rule, message)) = rules.stopped {
         adaptation.status = ProgrammeStatus::Suspended;
-        adaptation.referral = Some(message.to_owned());
+        adaptation.record.referral = Some(message.to_owned());
         programme.safety.status = SafetyStatus::Refer;
         programme.safety.findings.push(Finding {
             rule: rule.to_owned(),

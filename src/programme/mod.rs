@@ -8,6 +8,7 @@
 
 pub mod adapt;
 pub mod calendar;
+pub mod diff;
 pub mod input;
 pub mod model;
 pub(crate) mod prescribe;
@@ -116,20 +117,30 @@ pub fn generate(req: &ProgrammeRequest, catalogue: &Catalogue) -> Programme {
 
 const LEVEL_CODES: [&str; 9] = ["F0", "F1", "F2", "F3", "F4", "F5/L5", "F6/L6", "F7/L7", "L8"];
 
+/// The ladder level a single-leg heel-raise test (straight knee) implies (domain brief §8.5).
+pub fn heel_raise_level(test: input::HeelRaiseTest) -> u8 {
+    match test.weaker() {
+        0 => 1,
+        1..=2 => 2,
+        3..=4 => 3,
+        5..=14 => 5,
+        15..=24 => 6,
+        w if w >= 30 && test.asymmetry() <= 0.10 => 8,
+        _ => 7,
+    }
+}
+
+/// The code of a ladder level (`F2`, `F6/L6`, `L8`).
+pub fn level_code(level: u8) -> &'static str {
+    LEVEL_CODES.get(usize::from(level)).copied().unwrap_or("L8")
+}
+
 /// Start level (domain brief §8.5; caps from §9.0, §7.4 and the screening limits).
 pub fn start_level(req: &ProgrammeRequest, limits: &Limits) -> StartLevel {
     let (mut level, mut reason) = match req.baseline_heel_raise {
         Some(test) => {
             let weaker = test.weaker();
-            let level = match weaker {
-                0 => 1,
-                1..=2 => 2,
-                3..=4 => 3,
-                5..=14 => 5,
-                15..=24 => 6,
-                w if w >= 30 && test.asymmetry() <= 0.10 => 8,
-                _ => 7,
-            };
+            let level = heel_raise_level(test);
             (
                 level,
                 format!("Single-leg heel-raise test: {weaker} reps on the weaker side (§8.5)."),
@@ -184,11 +195,7 @@ pub fn start_level(req: &ProgrammeRequest, limits: &Limits) -> StartLevel {
     };
     StartLevel {
         level,
-        code: LEVEL_CODES
-            .get(usize::from(level))
-            .copied()
-            .unwrap_or("L8")
-            .to_owned(),
+        code: level_code(level).to_owned(),
         support,
         reason,
     }

@@ -314,6 +314,13 @@ impl<'a> Plan<'a> {
             Step::Hold => state.lag = state.lag.saturating_add(1),
             Step::MoreSupport if state.dose.support > 0 => {
                 state.dose.support -= 1;
+                // Earlier doses never had less support than now: a later step back then changes
+                // one thing only.
+                let cap = state.dose.support;
+                state
+                    .earlier
+                    .iter_mut()
+                    .for_each(|d| d.support = d.support.min(cap));
                 state.last_support_change = number;
                 state.lag = state.lag.saturating_add(1);
             }

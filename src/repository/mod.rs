@@ -2,6 +2,7 @@
 //! `diesel::QueryResult`, knowing nothing of HTTP. Handlers call them through `db::run`.
 
 pub mod app_meta;
+pub mod assessments;
 pub mod exercises;
 pub mod idempotency;
 pub mod partners;

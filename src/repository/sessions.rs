@@ -198,3 +198,17 @@ pub fn purge_tombstones(conn: &mut AnyConnection, before: NaiveDateTime) -> Quer
         Ok(deleted)
     })
 }
+
+/// A programme's live sessions, oldest first (what adaptation replays).
+pub fn for_programme(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    programme_id: &str,
+) -> QueryResult<Vec<SessionRow>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::programme_id.eq(programme_id))
+        .filter(sessions::deleted.eq(false))
+        .order((sessions::started_at.asc(), sessions::id.asc()))
+        .load(conn)
+}

@@ -2,6 +2,8 @@
 //! here with `.service(...)`, so routes and the OpenAPI document come from the same list.
 //! State is attached by `startup`, not here, so the document can be built without a database.
 
+pub mod adaptation;
+pub mod assessments;
 pub mod auth;
 pub mod exercises;
 pub mod me;
@@ -30,6 +32,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(programmes::get_programme)
                 .service(programmes::delete_programme)
                 .service(programmes::programme_calendar)
+                .service(adaptation::simulate)
+                .service(adaptation::adapt_programme)
+                .service(adaptation::list_versions)
+                .service(adaptation::get_version)
+                .service(adaptation::diff_versions)
+                .service(assessments::create_assessment)
+                .service(assessments::list_assessments)
                 .service(programmes::partner_list_programmes)
                 .service(programmes::partner_create_programme)
                 .service(programmes::partner_get_programme)

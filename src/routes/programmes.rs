@@ -1,19 +1,21 @@
-//! Programmes: `POST /v1/programmes/preview` generates without storing; `/v1/programmes`
+//! Programmes: `POST /v1/programmes/preview` generates without storing; `/v1/me/programmes`
 //! stores them for their owner; `/v1/users/{user_id}/programmes` is the partner view, under the
-//! user's grant. Both views share one implementation.
+//! user's grant. Both views share one implementation. Versions and adaptation: `adaptation`.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
 
 use crate::auth::tokens::Scope;
 use crate::auth::{AuthUser, PartnerCaller};
 use crate::catalogue::Catalogue;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
-use crate::http::Json;
 use crate::http::conditional::{cached_json, etag};
+use crate::http::{Json, Query};
+use crate::programme::adapt::ProgrammeStatus;
 use crate::programme::input::ProgrammeRequest;
 use crate::programme::{self, model::Programme};
 use crate::repository::programmes::{self, ProgrammeRow};
@@ -65,13 +67,20 @@ pub async fn preview_programme(
         .json(programme)
 }
 
-/// A stored programme.
+/// A stored programme, at its latest version.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StoredProgramme {
     pub id: String,
     /// `app` when the user created it, otherwise the partner's client id.
     pub source: String,
     pub created_at: DateTime<Utc>,
+    /// The latest version (1 until the programme adapts; see `/versions`).
+    pub version: i32,
+    /// `suspended` after a stop signal (see the programme's `safety`).
+    #[schema(value_type = ProgrammeStatus)]
+    pub status: String,
+    /// Whether logging a session linked to this programme adapts it.
+    pub auto_adapt: bool,
     #[schema(value_type = Programme)]
     pub programme: serde_json::Value,
 }
@@ -82,6 +91,10 @@ pub struct ProgrammeSummary {
     pub id: String,
     pub source: String,
     pub created_at: DateTime<Utc>,
+    pub version: i32,
+    #[schema(value_type = ProgrammeStatus)]
+    pub status: String,
+    pub auto_adapt: bool,
     pub generator_version: String,
     #[schema(value_type = Vec<crate::catalogue::Goal>)]
     pub goals: serde_json::Value,
@@ -103,6 +116,9 @@ fn stored(row: ProgrammeRow) -> Result<StoredProgramme, ApiError> {
         id: row.id,
         source: row.source,
         created_at: row.created_at.and_utc(),
+        version: row.current_version,
+        status: row.status,
+        auto_adapt: row.auto_adapt,
     })
 }
 
@@ -113,6 +129,9 @@ fn summary(row: ProgrammeRow) -> Result<ProgrammeSummary, ApiError> {
         id: row.id,
         source: row.source,
         created_at: row.created_at.and_utc(),
+        version: row.current_version,
+        status: row.status,
+        auto_adapt: row.auto_adapt,
         generator_version: row.generator_version,
         goals: doc.pointer("/input/goals").cloned().unwrap_or_default(),
         safety_status: doc.pointer("/safety/status").cloned().unwrap_or_default(),
@@ -134,6 +153,7 @@ async fn create_for(
     owner: String,
     source: String,
     request: ProgrammeRequest,
+    auto_adapt: bool,
     location_prefix: &str,
 ) -> Result<HttpResponse, ApiError> {
     let programme = programme::generate(&request, catalogue);
@@ -145,6 +165,9 @@ async fn create_for(
         request: serde_json::to_string(&request).map_err(|e| ApiError::Internal(e.into()))?,
         document: serde_json::to_string(&programme).map_err(|e| ApiError::Internal(e.into()))?,
         created_at: crate::db::now(),
+        current_version: 1,
+        status: ProgrammeStatus::Active.as_str().to_owned(),
+        auto_adapt,
     };
     let stored_row = row.clone();
     db::run(pool, move |conn| programmes::insert(conn, &stored_row)).await?;
@@ -171,8 +194,12 @@ async fn get_for(
     let row = db::run(pool, move |conn| programmes::find(conn, &owner, &id))
         .await?
         .ok_or_else(not_found)?;
-    // Stored programmes never change, so the id and creation time identify the representation.
-    let tag = etag(&[&row.id, &row.created_at.to_string()]);
+    // A programme changes only by gaining versions (and the auto-adapt flag).
+    let tag = etag(&[
+        &row.id,
+        &row.current_version.to_string(),
+        &row.auto_adapt.to_string(),
+    ]);
     Ok(cached_json(req, &tag, "private, no-cache", &[], &stored(row)?))
 }
 
@@ -180,12 +207,23 @@ fn not_found() -> ApiError {
     ApiError::NotFound("No programme of yours has this id.".into())
 }
 
+/// Options for creating a programme.
+#[derive(Debug, Default, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CreateQuery {
+    /// Adapt the programme each time a session linked to it is logged (default false). Either
+    /// way, `POST /v1/me/programmes/{id}/adapt` adapts it on demand.
+    pub auto_adapt: Option<bool>,
+}
+
 /// Create a programme.
 ///
-/// Generates a programme like the preview does and stores it as yours.
+/// Generates a programme like the preview does and stores it as yours, as version 1.
 #[utoipa::path(
     tag = "programmes",
     security(("bearer_auth" = [])),
+    params(CreateQuery),
     request_body = ProgrammeRequest,
     responses(
         (status = 201, description = "Stored.", body = StoredProgramme, headers(("Location" = String))),
@@ -193,11 +231,12 @@ fn not_found() -> ApiError {
         (status = 403, description = "The token lacks `programmes:write`.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[post("/programmes")]
+#[post("/me/programmes")]
 pub async fn create_programme(
     user: AuthUser,
     pool: web::Data<DbPool>,
     catalogue: web::Data<Catalogue>,
+    query: Query<CreateQuery>,
     body: Json<ProgrammeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Scope::ProgrammesWrite)?;
@@ -207,7 +246,8 @@ pub async fn create_programme(
         user.id,
         "app".into(),
         body.into_inner(),
-        "/v1/programmes",
+        query.auto_adapt.unwrap_or(false),
+        "/v1/me/programmes",
     )
     .await
 }
@@ -221,7 +261,7 @@ pub async fn create_programme(
         (status = 401, description = "No valid access token.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[get("/programmes")]
+#[get("/me/programmes")]
 pub async fn list_programmes(user: AuthUser, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
     user.require(Scope::ProgrammesRead)?;
     list_for(&pool, user.id).await
@@ -239,7 +279,7 @@ pub async fn list_programmes(user: AuthUser, pool: web::Data<DbPool>) -> Result<
         (status = 404, description = "Not yours, or no such programme.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[get("/programmes/{id}")]
+#[get("/me/programmes/{id}")]
 pub async fn get_programme(
     req: HttpRequest,
     user: AuthUser,
@@ -261,7 +301,7 @@ pub async fn get_programme(
         (status = 404, description = "Not yours, or no such programme.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[delete("/programmes/{id}")]
+#[delete("/me/programmes/{id}")]
 pub async fn delete_programme(
     user: AuthUser,
     pool: web::Data<DbPool>,
@@ -291,7 +331,7 @@ pub async fn delete_programme(
         (status = 404, description = "Not yours, or no such programme.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-#[get("/programmes/{id}/calendar.ics")]
+#[get("/me/programmes/{id}/calendar.ics")]
 pub async fn programme_calendar(
     user: AuthUser,
     pool: web::Data<DbPool>,
@@ -369,6 +409,7 @@ pub async fn partner_create_programme(
         user_id,
         partner.client_id,
         body.into_inner(),
+        false,
         &prefix,
     )
     .await

@@ -27,6 +27,7 @@ use crate::http::conditional::{cached_json, etag};
 use crate::http::idempotency::idempotent;
 use crate::http::{Json, Query};
 use crate::repository::sessions::{self as repo, ListFilter, SessionRow};
+use crate::routes::adaptation;
 use crate::sessions::{Content, SessionInput, SessionSet, Symptom};
 
 /// A stored session.
@@ -271,12 +272,13 @@ fn upsert(
 
 async fn create(
     pool: &DbPool,
-    catalogue: &Catalogue,
+    catalogue: &web::Data<Catalogue>,
     owner: Owner,
     input: SessionInput,
     location_prefix: String,
 ) -> Result<HttpResponse, ApiError> {
     check_input(catalogue, &owner, &input)?;
+    let user_id = owner.user_id.clone();
     let (result, row) = db::run(pool, move |conn| {
         conn.transaction(|conn| {
             repo::lock(conn)?;
@@ -294,6 +296,9 @@ async fn create(
         .insert_header(("Sync-Result", result.as_str()));
     if result == SyncResult::Created {
         builder.insert_header((header::LOCATION, format!("{location_prefix}/{}", row.id)));
+    }
+    if matches!(result, SyncResult::Created | SyncResult::Replaced) {
+        adaptation::after_session_write(pool, catalogue.clone(), &user_id, row.programme_id.as_deref()).await;
     }
     Ok(builder.json(Session::from_row(row)?))
 }
@@ -342,7 +347,7 @@ fn item_problem(e: &ApiError) -> BatchResult {
 /// reject the others), all in one transaction so the batch is fast.
 async fn batch(
     pool: &DbPool,
-    catalogue: &Catalogue,
+    catalogue: &web::Data<Catalogue>,
     owner: Owner,
     body: BatchRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -356,6 +361,13 @@ async fn batch(
             Ok(input)
         })
         .collect();
+    let user_id = owner.user_id.clone();
+    let mut programme_ids: Vec<String> = parsed
+        .iter()
+        .filter_map(|i| i.as_ref().ok().and_then(|i| i.programme_id.clone()))
+        .collect();
+    programme_ids.sort_unstable();
+    programme_ids.dedup();
     let results = db::run(pool, move |conn| {
         conn.transaction(|conn| -> Result<Vec<BatchResult>, ApiError> {
             repo::lock(conn)?;
@@ -379,6 +391,9 @@ async fn batch(
         })
     })
     .await?;
+    for programme_id in &programme_ids {
+        adaptation::after_session_write(pool, catalogue.clone(), &user_id, Some(programme_id)).await;
+    }
     Ok(HttpResponse::Ok().json(BatchResponse { results }))
 }
 
@@ -430,13 +445,14 @@ async fn get_one(
 async fn write(
     req: &HttpRequest,
     pool: &DbPool,
-    catalogue: &Catalogue,
+    catalogue: &web::Data<Catalogue>,
     owner: Owner,
     id: String,
     make: impl FnOnce(&Session) -> Result<SessionInput, ApiError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = if_match(req);
-    let catalogue = catalogue.clone();
+    let user_id = owner.user_id.clone();
+    let shared = catalogue.clone();
     let row = db::run(pool, move |conn| {
         conn.transaction(|conn| -> Result<SessionRow, ApiError> {
             repo::lock(conn)?;
@@ -445,7 +461,7 @@ async fn write(
                 .ok_or_else(not_found)?;
             let input = make(&Session::from_row(old.clone())?)?;
             input.validate()?;
-            check_input(&catalogue, &owner, &input)?;
+            check_input(&shared, &owner, &input)?;
             // Preconditions after the body is known to be valid: a bad request is a 4xx about the
             // request, whatever the stored version.
             check_if_match(if_match.as_deref(), &session_etag(&old))?;
@@ -465,6 +481,7 @@ async fn write(
         })
     })
     .await?;
+    adaptation::after_session_write(pool, catalogue.clone(), &user_id, row.programme_id.as_deref()).await;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, session_etag(&row)))
         .json(Session::from_row(row)?))

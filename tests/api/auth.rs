@@ -475,14 +475,14 @@ async fn users_change_and_delete_only_their_own_account() {
 
     let programme = json!({"age": 40, "activity_level": "active", "goals": ["circulation"]});
     assert_eq!(
-        app.send_json_with("POST", "/v1/programmes", &a_token, &programme)
+        app.send_json_with("POST", "/v1/me/programmes", &a_token, &programme)
             .await
             .status
             .as_u16(),
         201
     );
     assert_eq!(
-        app.send_json_with("POST", "/v1/programmes", &b_token, &programme)
+        app.send_json_with("POST", "/v1/me/programmes", &b_token, &programme)
             .await
             .status
             .as_u16(),

@@ -7,6 +7,7 @@
     clippy::panic
 )]
 
+mod adaptation;
 mod auth;
 mod catalogue;
 mod errors;

@@ -57,7 +57,9 @@ async fn a_user_stores_lists_reads_and_deletes_only_their_own_programmes() {
     let (_, a, _) = app.user("owner@example.com").await;
     let (_, b, _) = app.user("other@example.com").await;
 
-    let created = app.send_json_with("POST", "/v1/programmes", &a, &request()).await;
+    let created = app
+        .send_json_with("POST", "/v1/me/programmes", &a, &request())
+        .await;
     assert_eq!(
         created.status.as_u16(),
         201,
@@ -68,41 +70,44 @@ async fn a_user_stores_lists_reads_and_deletes_only_their_own_programmes() {
     let id = body["id"].as_str().unwrap().to_owned();
     assert_eq!(
         created.header("location"),
-        Some(format!("/v1/programmes/{id}").as_str())
+        Some(format!("/v1/me/programmes/{id}").as_str())
     );
     assert_eq!(body["source"], "app");
     assert_eq!(body["programme"]["weeks"].as_array().unwrap().len(), 4);
 
-    let list = app.get_with("/v1/programmes", &a).await.json();
+    let list = app.get_with("/v1/me/programmes", &a).await.json();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert_eq!(list["items"][0]["id"], id.as_str());
     assert_eq!(list["items"][0]["safety_status"], "cleared");
 
-    let one = app.get_with(&format!("/v1/programmes/{id}"), &a).await;
+    let one = app.get_with(&format!("/v1/me/programmes/{id}"), &a).await;
     assert_eq!(one.status.as_u16(), 200);
     assert_eq!(one.json()["programme"], body["programme"]);
     let tag = one.header("etag").unwrap().to_owned();
     let req = app
         .client
-        .get(app.url(&format!("/v1/programmes/{id}")))
+        .get(app.url(&format!("/v1/me/programmes/{id}")))
         .insert_header(("Authorization", format!("Bearer {a}")))
         .insert_header(("If-None-Match", tag));
     assert_eq!(app.send(req, None).await.status.as_u16(), 304);
 
     // User B cannot see, read, export or delete A's programme: it does not exist for them.
     assert_eq!(
-        app.get_with("/v1/programmes", &b).await.json()["items"],
+        app.get_with("/v1/me/programmes", &b).await.json()["items"],
         json!([])
     );
     for path in [
-        format!("/v1/programmes/{id}"),
-        format!("/v1/programmes/{id}/calendar.ics"),
+        format!("/v1/me/programmes/{id}"),
+        format!("/v1/me/programmes/{id}/calendar.ics"),
     ] {
         assert_problem(&app.get_with(&path, &b).await, 404);
     }
-    assert_problem(&app.delete_with(&format!("/v1/programmes/{id}"), &b).await, 404);
+    assert_problem(
+        &app.delete_with(&format!("/v1/me/programmes/{id}"), &b).await,
+        404,
+    );
     assert_eq!(
-        app.get_with(&format!("/v1/programmes/{id}"), &a)
+        app.get_with(&format!("/v1/me/programmes/{id}"), &a)
             .await
             .status
             .as_u16(),
@@ -111,14 +116,14 @@ async fn a_user_stores_lists_reads_and_deletes_only_their_own_programmes() {
     );
 
     assert_eq!(
-        app.delete_with(&format!("/v1/programmes/{id}"), &a)
+        app.delete_with(&format!("/v1/me/programmes/{id}"), &a)
             .await
             .status
             .as_u16(),
         204
     );
-    assert_problem(&app.get_with(&format!("/v1/programmes/{id}"), &a).await, 404);
-    assert_problem(&app.get("/v1/programmes").await, 401);
+    assert_problem(&app.get_with(&format!("/v1/me/programmes/{id}"), &a).await, 404);
+    assert_problem(&app.get("/v1/me/programmes").await, 401);
 }
 
 /// Unfolds RFC 5545 content lines and returns each VEVENT as a list of (name, value).
@@ -150,12 +155,12 @@ async fn the_calendar_has_one_event_per_session_on_its_date() {
     let app = spawn_app().await;
     let (_, token, _) = app.user("cal@example.com").await;
     let body = app
-        .send_json_with("POST", "/v1/programmes", &token, &request())
+        .send_json_with("POST", "/v1/me/programmes", &token, &request())
         .await
         .json();
     let id = body["id"].as_str().unwrap();
     let res = app
-        .get_with(&format!("/v1/programmes/{id}/calendar.ics"), &token)
+        .get_with(&format!("/v1/me/programmes/{id}/calendar.ics"), &token)
         .await;
     assert_eq!(res.status.as_u16(), 200);
     assert_eq!(res.header("content-type"), Some("text/calendar; charset=utf-8"));
@@ -332,7 +337,7 @@ async fn a_partner_acts_only_under_an_active_grant_and_within_its_scopes() {
     assert_eq!(created.status.as_u16(), 201);
     assert_eq!(created.json()["source"], pid.as_str());
     assert_eq!(
-        app.get_with("/v1/programmes", &user_token).await.json()["items"][0]["source"],
+        app.get_with("/v1/me/programmes", &user_token).await.json()["items"][0]["source"],
         pid.as_str(),
         "the user sees what the partner stored"
     );
@@ -344,7 +349,7 @@ async fn a_partner_acts_only_under_an_active_grant_and_within_its_scopes() {
         403,
     );
     assert_eq!(
-        app.get_with("/v1/programmes", &other_token).await.json()["items"],
+        app.get_with("/v1/me/programmes", &other_token).await.json()["items"],
         json!([])
     );
 

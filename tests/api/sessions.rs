@@ -808,7 +808,7 @@ async fn stats_report_weeks_adherence_pain_and_asymmetry_for_the_owner_only() {
     let programme = json!({"age": 30, "activity_level": "active", "goals": ["runner_endurance"], "days_per_week": 3,
         "screening": {"chest_pain": false, "dizziness_or_fainting": false, "calf_swelling_warmth_redness": false, "acute_calf_strain": false}});
     let stored = app
-        .send_json_with("POST", "/v1/programmes", &token, &programme)
+        .send_json_with("POST", "/v1/me/programmes", &token, &programme)
         .await
         .json();
     let programme_id = stored["id"].as_str().unwrap();

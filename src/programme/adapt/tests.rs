@@ -108,11 +108,17 @@ fn through(week: u8) -> Through {
 }
 
 fn decision<'a>(a: &'a Adaptation, week: u8, exercise: &str) -> &'a ExerciseDecision {
-    a.reviews
+    a.record
+        .reviews
         .iter()
         .find(|r| r.week == week)
         .and_then(|r| r.decisions.iter().find(|d| d.exercise_id == exercise))
-        .unwrap_or_else(|| panic!("no decision for {exercise} in week {week}: {:?}", a.reviews))
+        .unwrap_or_else(|| {
+            panic!(
+                "no decision for {exercise} in week {week}: {:?}",
+                a.record.reviews
+            )
+        })
 }
 
 fn dose<'a>(p: &'a Programme, week: u8, exercise: &str) -> &'a Prescription {
@@ -313,7 +319,7 @@ fn every_stop_signal_suspends_with_a_referral() {
         let a = adapt(&req, catalogue(), &logs, &[], through(1));
         assert_eq!(a.status, ProgrammeStatus::Suspended, "{symptom:?}");
         assert!(
-            a.reviews[0]
+            a.record.reviews[0]
                 .decisions
                 .iter()
                 .all(|d| d.decision == Decision::Stop && d.rule == rule)
@@ -321,7 +327,7 @@ fn every_stop_signal_suspends_with_a_referral() {
         assert_eq!(a.programme.weeks.len(), 1, "no week after the stop");
         assert_eq!(a.programme.safety.status, SafetyStatus::Refer);
         assert!(a.programme.safety.findings.iter().any(|f| f.rule == rule));
-        let referral = a.referral.unwrap_or_default();
+        let referral = a.record.referral.unwrap_or_default();
         assert!(
             referral.contains("doctor") || referral.contains("clinician") || referral.contains("medical"),
             "{referral}"
@@ -376,9 +382,9 @@ fn retest_decline_regresses_and_a_real_gain_recommends_re_levelling() {
     }];
     let a = adapt(&req, catalogue(), &logs, &up, through(1));
     assert!(
-        a.recommendations.iter().any(|r| r.contains("31 to 38")),
+        a.record.recommendations.iter().any(|r| r.contains("31 to 38")),
         "{:?}",
-        a.recommendations
+        a.record.recommendations
     );
 }
 
@@ -396,7 +402,7 @@ fn with_nothing_logged_the_adaptation_is_the_plan() {
         },
     );
     assert_eq!(a.programme, generate(&req, catalogue()));
-    assert!(a.reviews.is_empty());
+    assert!(a.record.reviews.is_empty());
     assert_eq!(a.status, ProgrammeStatus::Active);
 }
 
@@ -422,8 +428,9 @@ pub(crate) fn scripted_runner() -> (Adaptation, Vec<LoggedSession>) {
 fn the_scripted_runner_progresses_regresses_on_pain_and_recovers() {
     let (a, _) = scripted_runner();
     assert_eq!(a.status, ProgrammeStatus::Active);
-    assert_eq!(a.reviews.len(), 12);
+    assert_eq!(a.record.reviews.len(), 12);
     let rules: Vec<(u8, Decision, &str)> = a
+        .record
         .reviews
         .iter()
         .map(|r| {
@@ -471,7 +478,7 @@ fn scripted_runner_table() {
         .map(|s| s.exercises.iter().map(|x| x.exercise_id.clone()).collect())
         .unwrap_or_default();
     println!("| week | pain | {} |", ids.join(" | "));
-    for r in &a.reviews {
+    for r in &a.record.reviews {
         let pain = logs
             .iter()
             .filter(|s| s.week == r.week)
@@ -586,9 +593,9 @@ proptest! {
         prop_assert_eq!(a.status == ProgrammeStatus::Suspended, stop_week.is_some());
         if let Some(w) = stop_week {
             prop_assert_eq!(a.programme.weeks.len(), usize::from(w));
-            prop_assert!(a.referral.is_some());
+            prop_assert!(a.record.referral.is_some());
         }
-        for r in &a.reviews {
+        for r in &a.record.reviews {
             let max_pain = logs.iter().filter(|l| l.week == r.week).filter_map(|l| l.pain_during).max().unwrap_or(0);
             for d in &r.decisions {
                 // Pain above 5/10 never progresses.
