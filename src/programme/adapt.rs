@@ -59,7 +59,7 @@ pub struct LoggedSession {
 /// A single-leg heel-raise retest (straight knee, same protocol as the baseline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Retest {
+pub struct HeelRaiseRetest {
     /// The programme week it was done in.
     #[validate(range(min = 1, max = 16))]
     #[schema(minimum = 1, maximum = 16)]
@@ -181,7 +181,7 @@ pub fn adapt(
     req: &ProgrammeRequest,
     catalogue: &Catalogue,
     sessions: &[LoggedSession],
-    retests: &[Retest],
+    retests: &[HeelRaiseRetest],
     through: Through,
 ) -> Adaptation {
     let mut programme = generate(req, catalogue);
@@ -261,7 +261,7 @@ impl<'r> Rules<'r> {
         week: u8,
         prescribed: &[Prescription],
         sessions: &[LoggedSession],
-        retests: &[Retest],
+        retests: &[HeelRaiseRetest],
     ) -> Option<Vec<Step>> {
         let logs: Vec<&LoggedSession> = sessions.iter().filter(|s| s.week == week).collect();
         let lived = week < self.through.week
@@ -320,7 +320,7 @@ impl<'r> Rules<'r> {
         week: u8,
         prescribed: &[Prescription],
         logs: &[&LoggedSession],
-        retests: &[Retest],
+        retests: &[HeelRaiseRetest],
     ) -> Vec<(Step, Decision, &'static str, String)> {
         let n = self.kinds.len();
         let all = |step: Step, decision: Decision, rule: &'static str, reason: &str| {
@@ -369,7 +369,7 @@ impl<'r> Rules<'r> {
                 "Illness was reported: one step lower for a week (after illness, check with your instructor or clinician if unsure).",
             );
         }
-        // Retest: a real decline (at least the MDC) on the weaker side steps calf work back.
+        // HeelRaiseRetest: a real decline (at least the MDC) on the weaker side steps calf work back.
         let decline = self.retest_decline(week, retests);
         let pain = self.pain_rule(logs);
         let balance_lost = logs.iter().any(|s| s.symptoms.contains(&Symptom::BalanceLoss));
@@ -533,7 +533,7 @@ impl<'r> Rules<'r> {
         None
     }
 
-    fn retest_decline(&mut self, week: u8, retests: &[Retest]) -> Option<String> {
+    fn retest_decline(&mut self, week: u8, retests: &[HeelRaiseRetest]) -> Option<String> {
         let baseline = self.req.baseline_heel_raise?.weaker();
         let test = retests.iter().rfind(|r| r.week == week)?;
         let weaker = test.left.min(test.right);

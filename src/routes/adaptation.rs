@@ -17,7 +17,9 @@ use crate::catalogue::Catalogue;
 use crate::db::{self, AnyConnection, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::http::{Json, Query};
-use crate::programme::adapt::{self, Adaptation, LoggedSession, ProgrammeStatus, Record, Retest, Through};
+use crate::programme::adapt::{
+    self, Adaptation, HeelRaiseRetest, LoggedSession, ProgrammeStatus, Record, Through,
+};
 use crate::programme::diff::{self, Diff};
 use crate::programme::input::ProgrammeRequest;
 use crate::programme::model::Programme;
@@ -168,7 +170,7 @@ pub fn adapt_stored(
             to_week(week_of(start, input.performed_at.date_naive()))
                 .filter(|_| input.performed_at.date_naive() >= start),
         ) {
-            retests.push(Retest {
+            retests.push(HeelRaiseRetest {
                 week,
                 left: test.left,
                 right: test.right,
@@ -458,7 +460,7 @@ pub struct SimulateRequest {
     #[validate(length(max = 16), nested)]
     #[schema(max_items = 16)]
     #[serde(default)]
-    pub retests: Vec<Retest>,
+    pub retests: Vec<HeelRaiseRetest>,
     /// The last week lived (default: the last week with a session). Weeks up to it without a
     /// session count as missed.
     #[validate(range(max = 16))]

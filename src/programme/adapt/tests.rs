@@ -354,7 +354,7 @@ fn the_week_before_a_deload_reports_the_deload() {
 #[test]
 fn retest_decline_regresses_and_a_real_gain_recommends_re_levelling() {
     let (req, logs) = runner_week1(3, GOOD);
-    let down = [Retest {
+    let down = [HeelRaiseRetest {
         week: 1,
         left: 24,
         right: 30,
@@ -368,14 +368,14 @@ fn retest_decline_regresses_and_a_real_gain_recommends_re_levelling() {
         d.reason
     );
     // A 5-rep drop is noise (under the MDC of 6).
-    let noise = [Retest {
+    let noise = [HeelRaiseRetest {
         week: 1,
         left: 26,
         right: 30,
     }];
     let a = adapt(&req, catalogue(), &logs, &noise, through(1));
     assert_eq!(decision(&a, 1, SL).decision, Decision::Progress);
-    let up = [Retest {
+    let up = [HeelRaiseRetest {
         week: 1,
         left: 38,
         right: 40,
