@@ -53,3 +53,39 @@ fn spec_is_openapi_31_with_problem_errors_and_security_schemes() {
         }
     }
 }
+
+/// utoipa names a schema after its Rust type: two public types with one name would make one
+/// schema silently stand for both (this happened once, with `Retest`).
+#[test]
+fn public_type_names_are_unique_so_schema_names_are_too() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for line in text.lines() {
+                    let line = line.trim_start();
+                    for kind in ["pub struct ", "pub enum "] {
+                        if let Some(rest) = line.strip_prefix(kind) {
+                            let name: String = rest
+                                .chars()
+                                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                                .collect();
+                            out.push((name, path.display().to_string()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut names = Vec::new();
+    walk(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        &mut names,
+    );
+    names.sort();
+    let dupes: Vec<_> = names.windows(2).filter(|w| w[0].0 == w[1].0).collect();
+    assert!(dupes.is_empty(), "duplicate public type names: {dupes:?}");
+}
