@@ -39,6 +39,66 @@ pub fn next_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
         .first(conn)
 }
 
+/// The change counter's current value (call after `lock`).
+pub fn current_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
+    change_counters::table
+        .find("sessions")
+        .select(change_counters::value)
+        .first(conn)
+}
+
+/// Moves the change counter to `value` (a batch that handed out positions up to it).
+pub fn set_seq(conn: &mut AnyConnection, value: i64) -> QueryResult<()> {
+    diesel::update(change_counters::table.find("sessions"))
+        .set(change_counters::value.eq(value))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Sessions with any of these ids, whoever owns them.
+pub fn find_many(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<SessionRow>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            sessions::table
+                .filter(sessions::id.eq_any(chunk))
+                .load::<SessionRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// The owner's sessions from `source` with any of these external ids.
+pub fn find_external_many(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    source: &str,
+    external_ids: &[&str],
+) -> QueryResult<Vec<SessionRow>> {
+    let mut out = Vec::new();
+    for chunk in external_ids.chunks(500) {
+        out.extend(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::source.eq(source))
+                .filter(sessions::external_id.eq_any(chunk))
+                .load::<SessionRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Inserts rows with multi-row INSERTs (500 rows, 8,000 parameters, per statement).
+pub fn insert_many(conn: &mut AnyConnection, rows: &[SessionRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(500) {
+        match conn {
+            AnyConnection::Postgresql(c) => diesel::insert_into(sessions::table).values(chunk).execute(c)?,
+            AnyConnection::Sqlite(c) => diesel::insert_into(sessions::table).values(chunk).execute(c)?,
+        };
+    }
+    Ok(())
+}
+
 /// Any session with this id, whoever owns it (ids are global).
 pub fn find_any(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<SessionRow>> {
     sessions::table.find(id).first(conn).optional()

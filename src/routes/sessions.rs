@@ -225,16 +225,149 @@ fn check_input(catalogue: &Catalogue, owner: &Owner, input: &SessionInput) -> Re
     Ok(())
 }
 
+/// Where `upsert` reads and writes: the database directly (single writes), or a batch's view
+/// that looks everything up at once and inserts in bulk (`Bulk`). Both run inside the writing
+/// transaction, after `repo::lock`.
+trait Store {
+    fn by_external(&mut self, owner: &Owner, external_id: &str) -> Result<Option<SessionRow>, ApiError>;
+    /// Any session with this id, whoever owns it (ids are global).
+    fn by_id(&mut self, id: &str) -> Result<Option<SessionRow>, ApiError>;
+    fn next_seq(&mut self) -> Result<i64, ApiError>;
+    fn insert(&mut self, row: SessionRow) -> Result<(), ApiError>;
+    fn replace(&mut self, row: SessionRow) -> Result<(), ApiError>;
+}
+
+/// One statement per step: for single writes.
+struct Direct<'c>(&'c mut db::AnyConnection);
+
+impl Store for Direct<'_> {
+    fn by_external(&mut self, owner: &Owner, external_id: &str) -> Result<Option<SessionRow>, ApiError> {
+        Ok(repo::find_external(
+            self.0,
+            &owner.user_id,
+            &owner.source,
+            external_id,
+        )?)
+    }
+    fn by_id(&mut self, id: &str) -> Result<Option<SessionRow>, ApiError> {
+        Ok(repo::find_any(self.0, id)?)
+    }
+    fn next_seq(&mut self) -> Result<i64, ApiError> {
+        Ok(repo::next_seq(self.0)?)
+    }
+    fn insert(&mut self, row: SessionRow) -> Result<(), ApiError> {
+        Ok(repo::insert(self.0, &row)?)
+    }
+    fn replace(&mut self, row: SessionRow) -> Result<(), ApiError> {
+        Ok(repo::replace(self.0, &row)?)
+    }
+}
+
+/// A batch's view of the store: every id and external id the batch names is looked up in two
+/// queries, change positions are handed out from memory (the counter row is locked for the
+/// whole transaction) and new rows are inserted together at the end. Cuts the round trips per
+/// session from about four to a few per batch.
+struct Bulk<'c> {
+    conn: &'c mut db::AnyConnection,
+    by_id: std::collections::HashMap<String, SessionRow>,
+    /// External id → session id, for this owner and source.
+    by_external: std::collections::HashMap<String, String>,
+    seq: i64,
+    seq_at_start: i64,
+    /// Ids of rows inserted by this batch, in order (their latest form is in `by_id`).
+    pending: Vec<String>,
+}
+
+impl<'c> Bulk<'c> {
+    fn load(
+        conn: &'c mut db::AnyConnection,
+        owner: &Owner,
+        inputs: &[&SessionInput],
+    ) -> Result<Self, ApiError> {
+        let ids: Vec<String> = inputs
+            .iter()
+            .filter_map(|i| i.id.map(|id| id.to_string()))
+            .collect();
+        let externals: Vec<&str> = inputs.iter().filter_map(|i| i.external_id.as_deref()).collect();
+        let mut by_id = std::collections::HashMap::new();
+        let mut by_external = std::collections::HashMap::new();
+        for row in repo::find_many(conn, &ids)? {
+            by_id.insert(row.id.clone(), row);
+        }
+        for row in repo::find_external_many(conn, &owner.user_id, &owner.source, &externals)? {
+            if let Some(external) = row.external_id.clone() {
+                by_external.insert(external, row.id.clone());
+            }
+            by_id.insert(row.id.clone(), row);
+        }
+        let seq = repo::current_seq(conn)?;
+        Ok(Self {
+            conn,
+            by_id,
+            by_external,
+            seq,
+            seq_at_start: seq,
+            pending: Vec::new(),
+        })
+    }
+
+    /// Inserts the new rows and moves the change counter past the positions handed out.
+    fn finish(self) -> Result<(), ApiError> {
+        let rows: Vec<SessionRow> = self
+            .pending
+            .iter()
+            .filter_map(|id| self.by_id.get(id).cloned())
+            .collect();
+        repo::insert_many(self.conn, &rows)?;
+        if self.seq != self.seq_at_start {
+            repo::set_seq(self.conn, self.seq)?;
+        }
+        Ok(())
+    }
+}
+
+impl Store for Bulk<'_> {
+    fn by_external(&mut self, _owner: &Owner, external_id: &str) -> Result<Option<SessionRow>, ApiError> {
+        Ok(self
+            .by_external
+            .get(external_id)
+            .and_then(|id| self.by_id.get(id))
+            .cloned())
+    }
+    fn by_id(&mut self, id: &str) -> Result<Option<SessionRow>, ApiError> {
+        Ok(self.by_id.get(id).cloned())
+    }
+    fn next_seq(&mut self) -> Result<i64, ApiError> {
+        self.seq += 1;
+        Ok(self.seq)
+    }
+    fn insert(&mut self, row: SessionRow) -> Result<(), ApiError> {
+        if let Some(external) = row.external_id.clone() {
+            self.by_external.insert(external, row.id.clone());
+        }
+        self.pending.push(row.id.clone());
+        self.by_id.insert(row.id.clone(), row);
+        Ok(())
+    }
+    fn replace(&mut self, row: SessionRow) -> Result<(), ApiError> {
+        if !self.pending.contains(&row.id) {
+            repo::replace(self.conn, &row)?;
+        }
+        self.by_id.insert(row.id.clone(), row);
+        Ok(())
+    }
+}
+
 /// Stores one session under the sync rules; run inside a transaction. A conflict is an `Err`
 /// that has written nothing.
 fn upsert(
-    conn: &mut db::AnyConnection,
+    store: &mut impl Store,
     owner: &Owner,
     input: &SessionInput,
 ) -> Result<(SyncResult, SessionRow), ApiError> {
     let hash = input.normalise().content_hash;
     if let Some(external) = input.external_id.as_deref()
-        && let Some(row) = repo::find_external(conn, &owner.user_id, &owner.source, external)?
+        && let Some(row) = store.by_external(owner, external)?
     {
         if row.content_hash == hash {
             return Ok((SyncResult::Unchanged, row));
@@ -242,14 +375,14 @@ fn upsert(
         if input.external_version.unwrap_or(-1) <= row.external_version.unwrap_or(-1) {
             return Ok((SyncResult::Ignored, row));
         }
-        let updated = rewritten(&row, input, repo::next_seq(conn)?);
-        repo::replace(conn, &updated)?;
+        let updated = rewritten(&row, input, store.next_seq()?);
+        store.replace(updated.clone())?;
         return Ok((SyncResult::Replaced, updated));
     }
     let id = match input.id {
         Some(id) => {
             let id = id.to_string();
-            if let Some(row) = repo::find_any(conn, &id)? {
+            if let Some(row) = store.by_id(&id)? {
                 if row.user_id == owner.user_id && !row.deleted && row.content_hash == hash {
                     return Ok((SyncResult::Unchanged, row));
                 }
@@ -265,8 +398,8 @@ fn upsert(
         }
         None => uuid::Uuid::new_v4().to_string(),
     };
-    let row = new_row(owner, id, input, repo::next_seq(conn)?);
-    repo::insert(conn, &row)?;
+    let row = new_row(owner, id, input, store.next_seq()?);
+    store.insert(row.clone())?;
     Ok((SyncResult::Created, row))
 }
 
@@ -282,7 +415,7 @@ async fn create(
     let (result, row) = db::run(pool, move |conn| {
         conn.transaction(|conn| {
             repo::lock(conn)?;
-            upsert(conn, &owner, &input)
+            upsert(&mut Direct(conn), &owner, &input)
         })
     })
     .await?;
@@ -371,11 +504,13 @@ async fn batch(
     let results = db::run(pool, move |conn| {
         conn.transaction(|conn| -> Result<Vec<BatchResult>, ApiError> {
             repo::lock(conn)?;
-            parsed
+            let inputs: Vec<&SessionInput> = parsed.iter().filter_map(|i| i.as_ref().ok()).collect();
+            let mut store = Bulk::load(conn, &owner, &inputs)?;
+            let results = parsed
                 .into_iter()
                 .map(|item| match item {
                     Err(e) => Ok(item_problem(&e)),
-                    Ok(input) => match upsert(conn, &owner, &input) {
+                    Ok(input) => match upsert(&mut store, &owner, &input) {
                         Ok((result, row)) => Ok(BatchResult {
                             status: if result == SyncResult::Created { 201 } else { 200 },
                             result: Some(result),
@@ -387,7 +522,9 @@ async fn batch(
                         Err(e) => Err(e),
                     },
                 })
-                .collect()
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            store.finish()?;
+            Ok(results)
         })
     })
     .await?;

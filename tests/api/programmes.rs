@@ -9,92 +9,12 @@ use crate::helpers::{assert_problem, spawn_app};
 
 const GOLDEN_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 
-fn all_clear() -> Value {
-    json!({
-        "heart_condition": false, "chest_pain": false, "dizziness_or_fainting": false,
-        "chronic_condition": false, "chronic_medication": false, "bone_joint_problem": false,
-        "supervised_activity_only": false, "calf_swelling_warmth_redness": false,
-        "recent_immobilisation": false, "prior_blood_clot": false, "acute_calf_strain": false,
-        "claudication": false, "rest_pain_or_foot_ulcer": false, "pregnant": false,
-        "foot_numbness": false, "dizziness_on_standing": false, "uncontrolled_blood_pressure": false
-    })
-}
-
-fn with_screening(mut request: Value, changes: Value) -> Value {
-    let mut screening = all_clear();
-    for (k, v) in changes.as_object().unwrap() {
-        screening[k] = v.clone();
-    }
-    request["screening"] = screening;
-    request
-}
-
-/// The six personas of the programme issue.
-fn personas() -> Vec<(&'static str, Value)> {
-    vec![
-        (
-            "runner-28-trained",
-            with_screening(
-                json!({
-                    "age": 28, "activity_level": "trained", "goals": ["runner_endurance"], "sex": "female",
-                    "body_mass_kg": 60, "equipment": ["step", "free_weight"], "days_per_week": 3, "weeks": 12,
-                    "start_date": "2026-12-07", "baseline_heel_raise": {"left": 31, "right": 32},
-                    "weekly_running_km": 40, "achilles_pain": 0
-                }),
-                json!({}),
-            ),
-        ),
-        (
-            "desk-worker-45-circulation",
-            with_screening(
-                json!({
-                    "age": 45, "activity_level": "sedentary", "goals": ["circulation"], "days_per_week": 2,
-                    "start_date": "2026-12-07"
-                }),
-                json!({}),
-            ),
-        ),
-        (
-            "older-72-prior-fall",
-            with_screening(
-                json!({
-                    "age": 72, "activity_level": "lightly_active", "goals": ["fall_prevention", "circulation"],
-                    "sex": "female", "start_date": "2026-12-07",
-                    "fall_risk": {"fallen_past_year": true, "feels_unsteady": false, "worries_about_falling": true, "uses_walking_aid": false}
-                }),
-                json!({"dizziness_on_standing": true}),
-            ),
-        ),
-        (
-            "older-84-walking-aid",
-            with_screening(
-                json!({
-                    "age": 84, "activity_level": "sedentary", "goals": ["fall_prevention"], "start_date": "2026-12-07",
-                    "fall_risk": {"fallen_past_year": false, "feels_unsteady": true, "worries_about_falling": true, "uses_walking_aid": true}
-                }),
-                json!({}),
-            ),
-        ),
-        (
-            "runner-achilles-pain-6",
-            with_screening(
-                json!({
-                    "age": 35, "activity_level": "active", "goals": ["runner_endurance"], "achilles_pain": 6,
-                    "weekly_running_km": 30
-                }),
-                json!({}),
-            ),
-        ),
-        (
-            "swollen-warm-calf",
-            with_screening(
-                json!({
-                    "age": 58, "activity_level": "lightly_active", "goals": ["circulation"]
-                }),
-                json!({"calf_swelling_warmth_redness": true}),
-            ),
-        ),
-    ]
+/// The six personas of the programme issue (shared with `benches/engine.rs`).
+fn personas() -> Vec<(String, Value)> {
+    let list: Vec<Value> = serde_json::from_str(include_str!("../golden/personas.json")).unwrap();
+    list.into_iter()
+        .map(|p| (p["name"].as_str().unwrap().to_owned(), p["request"].clone()))
+        .collect()
 }
 
 fn generate(request: &Value) -> Value {

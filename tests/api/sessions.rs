@@ -926,3 +926,84 @@ async fn a_cursor_older_than_the_tombstone_retention_gets_410_and_a_full_resync_
         200
     );
 }
+
+#[actix_web::test]
+async fn a_batch_applies_the_sync_rules_between_its_own_items_and_keeps_the_feed_in_order() {
+    let app = spawn_app().await;
+    let (user_id, user_token, _) = app.user("bulk@example.com").await;
+    let (pid, secret) = app.partner("sessions:read,sessions:write");
+    let token = app.partner_token(&pid, &secret, None).await.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.send_json_with(
+        "POST",
+        "/v1/me/partner-grants",
+        &user_token,
+        &json!({"partner_id": pid, "scopes": ["sessions:read", "sessions:write"]}),
+    )
+    .await;
+    let id = "cccccccc-0000-4000-8000-000000000001";
+    let same = session(Some(id), "2026-12-01T07:00:00Z");
+    let mut other = same.clone();
+    other["rpe"] = 2.into();
+    let external = |version: i64, rpe: i64| {
+        let mut s = session(None, "2026-12-02T07:00:00Z");
+        s["external_id"] = "garmin-9".into();
+        s["external_version"] = version.into();
+        s["rpe"] = rpe.into();
+        s
+    };
+    let body = json!({"sessions": [same, same, other, external(1, 5), external(3, 7), external(2, 9)]});
+    let res = app
+        .send_json_with(
+            "POST",
+            &format!("/v1/users/{user_id}/sessions/batch"),
+            &token,
+            &body,
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    let results = res.json()["results"].as_array().unwrap().clone();
+    let outcome: Vec<(u64, Option<&str>)> = results
+        .iter()
+        .map(|r| (r["status"].as_u64().unwrap(), r["result"].as_str()))
+        .collect();
+    assert_eq!(
+        outcome,
+        [
+            (201, Some("created")),
+            (200, Some("unchanged")),
+            (409, None),
+            (201, Some("created")),
+            (200, Some("replaced")),
+            (200, Some("ignored")),
+        ]
+    );
+    assert_eq!(results[4]["version"], 2, "replaced within the batch: version 2");
+    // Stored as the batch left them: two sessions, the external one at version 3's content.
+    let list = app.get_with("/v1/me/sessions", &user_token).await.json();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let garmin = items.iter().find(|s| s["external_id"] == "garmin-9").unwrap();
+    assert_eq!(
+        (garmin["rpe"].as_i64(), garmin["version"].as_i64()),
+        (Some(7), Some(2))
+    );
+    // A write after the batch comes after it in the feed: the counter moved past the batch.
+    app.send_json_with(
+        "POST",
+        "/v1/me/sessions",
+        &user_token,
+        &session(None, "2026-12-03T07:00:00Z"),
+    )
+    .await;
+    let feed = app.get_with("/v1/me/changes", &user_token).await.json();
+    let order: Vec<Option<i64>> = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["rpe"].as_i64())
+        .collect();
+    assert_eq!(order, [Some(6), Some(7), Some(6)], "{feed}");
+}
