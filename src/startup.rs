@@ -134,6 +134,9 @@ impl Application {
                 .default_service(web::to(fallback::not_matched))
         })
         .workers(settings.workers)
+        // Blocking work is database work (and password hashing): more threads than pooled
+        // connections would only wait for one, each holding a stack.
+        .worker_max_blocking_threads(settings.db_pool_size as usize + 2)
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .listen(listener)?
         .run();

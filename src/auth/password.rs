@@ -31,19 +31,59 @@ pub fn problem(password: &str, email: &str) -> Option<&'static str> {
     None
 }
 
+/// At most this many argon2 computations at once: each takes 19 MiB, so a burst of logins
+/// cannot run the server's memory up (the rest wait their turn).
+const CONCURRENT_HASHES: usize = 2;
+
+static IN_USE: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+static FREED: std::sync::Condvar = std::sync::Condvar::new();
+
+/// One of the `CONCURRENT_HASHES` permits; given back when dropped (also on a panic).
+struct Permit;
+
+impl Permit {
+    fn take() -> Self {
+        let mut busy = IN_USE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *busy >= CONCURRENT_HASHES {
+            busy = FREED
+                .wait(busy)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *busy += 1;
+        Self
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        *IN_USE.lock().unwrap_or_else(std::sync::PoisonError::into_inner) -= 1;
+        FREED.notify_one();
+    }
+}
+
+/// Runs `f` holding a permit.
+fn with_permit<T>(f: impl FnOnce() -> T) -> T {
+    let _permit = Permit::take();
+    f()
+}
+
 /// An argon2id PHC string (default parameters: m = 19 MiB, t = 2, p = 1, as OWASP recommends).
 pub fn hash(password: &str) -> anyhow::Result<String> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+    with_permit(|| {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+    })
 }
 
 /// Whether `password` matches `phc`. A malformed hash never matches.
 pub fn verify(password: &str, phc: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.as_bytes(), phc)
-        .is_ok()
+    with_permit(|| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), phc)
+            .is_ok()
+    })
 }
 
 /// A valid hash of a random password: verifying against it when the email is unknown makes a

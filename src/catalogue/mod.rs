@@ -9,6 +9,7 @@ mod validate;
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde_json::value::RawValue;
 use sha2::{Digest as _, Sha256};
 
 pub use model::{
@@ -32,6 +33,8 @@ pub struct Catalogue {
     licence: String,
     disclaimer: String,
     exercises: Vec<Exercise>,
+    /// Each exercise serialised once, at load: pages are assembled from these.
+    json: Vec<Box<RawValue>>,
     index: HashMap<String, usize>,
 }
 
@@ -75,11 +78,17 @@ impl Catalogue {
             .enumerate()
             .map(|(i, e)| (e.id.clone(), i))
             .collect();
+        let json = exercises
+            .iter()
+            .map(serde_json::value::to_raw_value)
+            .collect::<Result<_, _>>()
+            .map_err(|e| CatalogueError(vec![format!("an exercise does not serialise: {e}")]))?;
         Ok(Self {
             version,
             licence: file.licence,
             disclaimer: file.disclaimer,
             exercises,
+            json,
             index,
         })
     }
@@ -104,6 +113,14 @@ impl Catalogue {
 
     pub fn get(&self, id: &str) -> Option<&Exercise> {
         self.index.get(id).and_then(|&i| self.exercises.get(i))
+    }
+
+    /// The exercise as the API serves it, serialised once at load.
+    pub fn json(&self, id: &str) -> Option<&RawValue> {
+        self.index
+            .get(id)
+            .and_then(|&i| self.json.get(i))
+            .map(AsRef::as_ref)
     }
 
     /// The page of exercises matching `filter` whose id sorts after `after`.

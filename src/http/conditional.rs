@@ -31,7 +31,7 @@ pub fn none_match(req: &HttpRequest, etag: &str) -> bool {
 }
 
 /// 304 when the client's copy is current, otherwise 200 with `body`; both carry the validators.
-pub fn cached_json<T: Serialize>(
+pub fn cached_json<T: Serialize + ?Sized>(
     req: &HttpRequest,
     etag: &str,
     cache_control: &'static str,

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
@@ -64,8 +65,10 @@ pub struct ExerciseListQuery {
 
 /// A page of exercises.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ExercisePage {
-    pub items: Vec<Exercise>,
+pub struct ExercisePage<'a> {
+    /// Each exercise as `GET /v1/exercises/{id}` serves it (pre-serialised at load).
+    #[schema(value_type = Vec<Exercise>)]
+    pub items: Vec<&'a RawValue>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
     /// How many exercises match the filters in all.
@@ -224,7 +227,7 @@ pub async fn list_exercises(
     let tag = etag(&[catalogue.version(), req.query_string()]);
     let link = next_cursor.as_ref().map(|c| next_link(&req, c));
     let body = ExercisePage {
-        items: page.items.into_iter().cloned().collect(),
+        items: page.items.iter().filter_map(|e| catalogue.json(&e.id)).collect(),
         next_cursor,
         total: page.total,
         dataset_version: catalogue.version().to_owned(),
@@ -270,9 +273,9 @@ pub async fn get_exercise(
     catalogue: web::Data<Catalogue>,
 ) -> Result<HttpResponse, ApiError> {
     let exercise = catalogue
-        .get(&id)
+        .json(&id)
         .ok_or_else(|| ApiError::NotFound(format!("No exercise has the id `{id}`.")))?;
-    let tag = etag(&[catalogue.version(), &exercise.id]);
+    let tag = etag(&[catalogue.version(), &id]);
     Ok(cached_json(
         &req,
         &tag,

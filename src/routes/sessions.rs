@@ -28,7 +28,7 @@ use crate::http::idempotency::idempotent;
 use crate::http::{Json, Query};
 use crate::repository::sessions::{self as repo, ListFilter, SessionRow};
 use crate::routes::adaptation;
-use crate::sessions::{Content, SessionInput, SessionSet, Symptom};
+use crate::sessions::{Content, Normalised, SessionInput, SessionSet, Symptom};
 
 /// A stored session.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -161,8 +161,7 @@ fn check_exercises(catalogue: &Catalogue, input: &SessionInput) -> Result<(), Ap
     }
 }
 
-fn new_row(owner: &Owner, id: String, input: &SessionInput, seq: i64) -> SessionRow {
-    let n = input.normalise();
+fn new_row(owner: &Owner, id: String, n: Normalised, seq: i64) -> SessionRow {
     let now = crate::db::now();
     SessionRow {
         id,
@@ -185,8 +184,7 @@ fn new_row(owner: &Owner, id: String, input: &SessionInput, seq: i64) -> Session
 }
 
 /// The stored row with `input` written over it: a new version and change position.
-fn rewritten(old: &SessionRow, input: &SessionInput, seq: i64) -> SessionRow {
-    let n = input.normalise();
+fn rewritten(old: &SessionRow, n: Normalised, seq: i64) -> SessionRow {
     SessionRow {
         programme_id: n.programme_id,
         started_at: n.started_at,
@@ -365,7 +363,8 @@ fn upsert(
     owner: &Owner,
     input: &SessionInput,
 ) -> Result<(SyncResult, SessionRow), ApiError> {
-    let hash = input.normalise().content_hash;
+    let normalised = input.normalise();
+    let hash = normalised.content_hash.clone();
     if let Some(external) = input.external_id.as_deref()
         && let Some(row) = store.by_external(owner, external)?
     {
@@ -375,7 +374,7 @@ fn upsert(
         if input.external_version.unwrap_or(-1) <= row.external_version.unwrap_or(-1) {
             return Ok((SyncResult::Ignored, row));
         }
-        let updated = rewritten(&row, input, store.next_seq()?);
+        let updated = rewritten(&row, normalised, store.next_seq()?);
         store.replace(updated.clone())?;
         return Ok((SyncResult::Replaced, updated));
     }
@@ -398,7 +397,7 @@ fn upsert(
         }
         None => uuid::Uuid::new_v4().to_string(),
     };
-    let row = new_row(owner, id, input, store.next_seq()?);
+    let row = new_row(owner, id, normalised, store.next_seq()?);
     store.insert(row.clone())?;
     Ok((SyncResult::Created, row))
 }
@@ -609,10 +608,11 @@ async fn write(
                     "must match the session in the URL",
                 ));
             }
-            if input.normalise().content_hash == old.content_hash {
+            let normalised = input.normalise();
+            if normalised.content_hash == old.content_hash {
                 return Ok(old);
             }
-            let new = rewritten(&old, &input, repo::next_seq(conn)?);
+            let new = rewritten(&old, normalised, repo::next_seq(conn)?);
             repo::replace(conn, &new)?;
             Ok(new)
         })
