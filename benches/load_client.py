@@ -148,7 +148,7 @@ def seed_postgres(url, me, users, per_user):
       SELECT gen_random_uuid()::text, u.id,  NULL,
              timestamp '2026-01-01 07:00' + (i / 3) * interval '1 day' + (i % 3) * interval '20 minutes',
              0, 1200, 'app', NULL, NULL, $${CONTENT}$$, 'seed', 1,
-             (SELECT value FROM change_counters WHERE name = 'sessions') + row_number() OVER (), now(), now()
+             (SELECT value FROM change_counters WHERE name = 'sessions') + row_number() OVER (), FALSE, now(), now()
       FROM (SELECT id FROM users WHERE id = '{me}' OR id LIKE 'load-%') u, generate_series(0, {per_user - 1}) i;
     UPDATE change_counters SET value = (SELECT max(seq) FROM sessions) WHERE name = 'sessions';
     ANALYZE;

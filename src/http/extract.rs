@@ -97,6 +97,13 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Api
             "The request body is empty; send a JSON object.",
         ));
     }
+    // Fast path: straight from the bytes. Whatever it rejects (including integral floats such
+    // as `15.0` for an integer field, which are accepted) takes the careful path below, which
+    // also words the errors; so both paths accept exactly the same bodies.
+    if let Ok(parsed) = serde_json::from_slice::<T>(bytes) {
+        parsed.validate()?;
+        return Ok(parsed);
+    }
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request(format!(
             "The request body is not valid JSON (line {}, column {}): {}.",
@@ -105,17 +112,21 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Api
             strip_position(&e.to_string())
         ))
     })?;
-    from_value(normalise_integral_floats(value))
+    from_value(value)
 }
 
-/// Deserialises an already-parsed JSON value into `T` and validates it.
+/// Deserialises an already-parsed JSON value into `T` (integral floats accepted for integers)
+/// and validates it.
 pub fn from_value<T: DeserializeOwned + Validate>(value: Value) -> Result<T, ApiError> {
-    let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
-        ApiError::Validation(vec![field_error(
-            &e.path().to_string(),
-            &e.into_inner().to_string(),
-        )])
-    })?;
+    let parsed: T = match T::deserialize(&value) {
+        Ok(parsed) => parsed,
+        Err(_) => serde_path_to_error::deserialize(normalise_integral_floats(value)).map_err(|e| {
+            ApiError::Validation(vec![field_error(
+                &e.path().to_string(),
+                &e.into_inner().to_string(),
+            )])
+        })?,
+    };
     parsed.validate()?;
     Ok(parsed)
 }
@@ -161,7 +172,7 @@ fn join(path: &str, name: &str) -> String {
 }
 
 /// `611.0` → `611`, recursively. Non-integral and out-of-range numbers are left alone.
-pub fn normalise_integral_floats(value: Value) -> Value {
+fn normalise_integral_floats(value: Value) -> Value {
     match value {
         Value::Number(n) if n.is_f64() => match n.as_f64() {
             #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]

@@ -487,8 +487,7 @@ async fn batch(
         .sessions
         .into_iter()
         .map(|value| {
-            let input: SessionInput =
-                crate::http::extract::from_value(crate::http::extract::normalise_integral_floats(value))?;
+            let input: SessionInput = crate::http::extract::from_value(value)?;
             check_input(catalogue, &owner, &input)?;
             Ok(input)
         })

@@ -30,5 +30,5 @@ CREATE TABLE assessments (
 );
 CREATE INDEX assessments_user_performed ON assessments (user_id, performed_at, id);
 
--- Adaptation reads one programme's sessions.
-CREATE INDEX sessions_user_programme ON sessions (user_id, programme_id, started_at);
+-- Adaptation reads one programme's sessions (partial: most sessions belong to no programme).
+CREATE INDEX sessions_user_programme ON sessions (user_id, programme_id, started_at) WHERE programme_id IS NOT NULL;
