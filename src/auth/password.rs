@@ -1,6 +1,7 @@
 //! Password rules and argon2id hashing.
 
-use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Params, Version};
 
 pub const MIN_LENGTH: usize = 10;
 pub const MAX_LENGTH: usize = 128;
@@ -31,59 +32,128 @@ pub fn problem(password: &str, email: &str) -> Option<&'static str> {
     None
 }
 
-/// At most this many argon2 computations at once: each takes 19 MiB, so a burst of logins
-/// cannot run the server's memory up (the rest wait their turn).
-const CONCURRENT_HASHES: usize = 2;
+/// Threads that compute argon2 hashes. Each hash takes 19 MiB; on its own thread that memory is
+/// reused hash after hash (the allocator keeps it in the thread's arena), so logins cannot run
+/// the server's memory up however many blocking threads serve them. It also bounds the number
+/// of hashes running at once: the rest wait their turn.
+const HASHER_THREADS: usize = 2;
 
-static IN_USE: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
-static FREED: std::sync::Condvar = std::sync::Condvar::new();
+type Job = Box<dyn FnOnce() + Send>;
 
-/// One of the `CONCURRENT_HASHES` permits; given back when dropped (also on a panic).
-struct Permit;
-
-impl Permit {
-    fn take() -> Self {
-        let mut busy = IN_USE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        while *busy >= CONCURRENT_HASHES {
-            busy = FREED
-                .wait(busy)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+fn hashers() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<Job>> {
+    static QUEUE: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> =
+        std::sync::OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for n in 0..HASHER_THREADS {
+            let rx = std::sync::Arc::clone(&rx);
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    loop {
+                        let job = rx.lock().map_err(drop).and_then(|r| r.recv().map_err(drop));
+                        match job {
+                            Ok(job) => job(),
+                            Err(()) => break,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password-hashing thread");
+            }
         }
-        *busy += 1;
-        Self
-    }
+        std::sync::Mutex::new(tx)
+    })
 }
 
-impl Drop for Permit {
-    fn drop(&mut self) {
-        *IN_USE.lock().unwrap_or_else(std::sync::PoisonError::into_inner) -= 1;
-        FREED.notify_one();
+/// Runs `f` on a hashing thread and waits for its result (callers are on blocking threads).
+/// Hashes on the calling thread if the hashing threads are gone; `None` if the job panicked.
+fn on_hasher<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (reply, answer) = std::sync::mpsc::sync_channel(1);
+    let job: Job = Box::new(move || {
+        let _ = reply.send(f());
+    });
+    let queue = hashers()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Err(unsent) = queue.send(job) {
+        drop(queue);
+        (unsent.0)();
     }
+    answer.recv().ok()
 }
 
-/// Runs `f` holding a permit.
-fn with_permit<T>(f: impl FnOnce() -> T) -> T {
-    let _permit = Permit::take();
-    f()
+thread_local! {
+    /// This thread's argon2 working memory (19 MiB), allocated once and reused: allocating it
+    /// per hash fragments glibc's heap (64-byte-aligned blocks), and a server then kept about
+    /// 20 MiB more after each of its first ten or so logins.
+    static MEMORY: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Argon2 of `password` and `salt` into `out`, over this thread's reusable memory.
+fn compute(argon: &Argon2<'_>, params: &Params, password: &[u8], salt: &[u8], out: &mut [u8]) -> bool {
+    MEMORY.with_borrow_mut(|memory| {
+        let blocks = params.block_count();
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::default());
+        }
+        argon
+            .hash_password_into_with_memory(password, salt, out, memory.as_mut_slice())
+            .is_ok()
+    })
 }
 
 /// An argon2id PHC string (default parameters: m = 19 MiB, t = 2, p = 1, as OWASP recommends).
 pub fn hash(password: &str) -> anyhow::Result<String> {
-    with_permit(|| {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+    let password = password.to_owned();
+    on_hasher(move || {
+        let params = Params::default();
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let salt = Salt::generate();
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        if !compute(&argon, &params, password.as_bytes(), &salt, &mut out) {
+            return Err(anyhow::anyhow!("argon2: hashing failed"));
+        }
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params).map_err(|e| anyhow::anyhow!("argon2: {e}"))?,
+            salt: Some(salt),
+            hash: Some(Output::new(&out).map_err(|e| anyhow::anyhow!("argon2: {e}"))?),
+        };
+        Ok(phc.to_string())
     })
+    .unwrap_or_else(|| Err(anyhow::anyhow!("argon2: the hashing job failed")))
 }
 
-/// Whether `password` matches `phc`. A malformed hash never matches.
+/// Whether `password` matches `phc` (any argon2 variant and parameters the PHC string names).
+/// A malformed hash never matches. Outputs are compared in constant time.
 pub fn verify(password: &str, phc: &str) -> bool {
-    with_permit(|| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), phc)
-            .is_ok()
+    let (password, phc) = (password.to_owned(), phc.to_owned());
+    on_hasher(move || {
+        let Ok(parsed) = PasswordHash::new(&phc) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return false;
+        };
+        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
+            return false;
+        };
+        let version = match parsed.version.map(Version::try_from).transpose() {
+            Ok(v) => v.unwrap_or_default(),
+            Err(_) => return false,
+        };
+        let Ok(params) = Params::try_from(&parsed) else {
+            return false;
+        };
+        let argon = Argon2::new(algorithm, version, params.clone());
+        let mut out = vec![0u8; expected.len()];
+        compute(&argon, &params, password.as_bytes(), salt, &mut out)
+            && Output::new(&out).is_ok_and(|computed| computed == *expected)
     })
+    .unwrap_or(false)
 }
 
 /// A valid hash of a random password: verifying against it when the email is unknown makes a
@@ -116,5 +186,33 @@ mod tests {
         assert!(problem("Password123", "a@b.c").is_some());
         assert!(problem("runner.jane", "runner.jane@example.com").is_some());
         assert_eq!(problem("a long unusual phrase", "a@b.c"), None);
+    }
+}
+
+#[cfg(test)]
+mod compatibility {
+    use argon2::PasswordHasher as _;
+
+    #[test]
+    fn hashes_made_by_the_argon2_crate_itself_still_verify_and_ours_verify_there() {
+        let theirs = argon2::Argon2::default()
+            .hash_password(b"calves of steel 2026")
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        assert!(super::verify("calves of steel 2026", &theirs));
+        assert!(!super::verify("calves of steel 2027", &theirs));
+        let ours = super::hash("calves of steel 2026").unwrap_or_default();
+        assert!(ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{ours}");
+        let parsed = argon2::PasswordHash::new(&ours).unwrap_or_else(|e| panic!("{e}"));
+        use argon2::PasswordVerifier as _;
+        assert!(
+            argon2::Argon2::default()
+                .verify_password(b"calves of steel 2026", &parsed)
+                .is_ok()
+        );
+        assert!(!super::verify(
+            "calves of steel 2026",
+            "$argon2id$v=19$m=19456,t=2,p=1$bm90IGEgaGFzaA"
+        ));
     }
 }
