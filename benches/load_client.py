@@ -42,9 +42,17 @@ def login(email):
     return json.loads(body)["access_token"]
 
 
+def uuid7():
+    """A time-ordered UUIDv7 (RFC 9562), as offline clients should mint session ids."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms << 80) | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64 | (0b10 << 62) | (rand & ((1 << 62) - 1))
+    return str(uuid.UUID(int=value))
+
+
 def session(i, day=0):
     return {
-        "id": str(uuid.uuid4()),
+        "id": uuid7(),
         "started_at": f"2026-{1 + (day // 28) % 12:02d}-{1 + day % 28:02d}T07:{i % 60:02d}:00Z",
         "duration_seconds": 1200,
         "rpe": 6,

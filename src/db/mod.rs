@@ -221,6 +221,26 @@ pub fn lock_for_write(conn: &mut AnyConnection) -> QueryResult<()> {
     Ok(())
 }
 
+/// Runs `f` in a transaction. On SQLite, write transactions of this process first queue on an
+/// in-process lock: SQLite has one writer at a time, and a writer that finds the database
+/// locked sleeps in growing steps (up to 100 ms) before retrying, which put 100-200 ms on the
+/// slowest writes under load. Queued here, each starts as soon as the previous one commits.
+pub fn write_transaction<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = matches!(conn, AnyConnection::Sqlite(_)).then(|| {
+        SQLITE_WRITER
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
+    conn.transaction(f)
+}
+
 /// Is the database reachable and migrated? Used by `/readyz`.
 pub fn check_ready(conn: &mut AnyConnection) -> QueryResult<i64> {
     schema::app_meta::table.count().get_result(conn)

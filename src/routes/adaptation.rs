@@ -5,7 +5,6 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::Connection as _;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -283,7 +282,7 @@ pub async fn adapt_programme(
     let id = id.into_inner();
     let catalogue = catalogue.into_inner();
     let (created, row) = db::run(&pool, move |conn| {
-        conn.transaction(|conn| -> Result<(bool, VersionRow), ApiError> {
+        db::write_transaction(conn, |conn| -> Result<(bool, VersionRow), ApiError> {
             match adapt_stored(
                 conn,
                 &catalogue,

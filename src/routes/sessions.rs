@@ -13,7 +13,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset as _, Utc};
-use diesel::Connection as _;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -395,7 +394,8 @@ fn upsert(
             }
             id
         }
-        None => uuid::Uuid::new_v4().to_string(),
+        // Time-ordered (UUIDv7): new rows land at the end of the primary-key index.
+        None => uuid::Uuid::now_v7().to_string(),
     };
     let row = new_row(owner, id, normalised, store.next_seq()?);
     store.insert(row.clone())?;
@@ -412,7 +412,7 @@ async fn create(
     check_input(catalogue, &owner, &input)?;
     let user_id = owner.user_id.clone();
     let (result, row) = db::run(pool, move |conn| {
-        conn.transaction(|conn| {
+        db::write_transaction(conn, |conn| {
             repo::lock(conn)?;
             upsert(&mut Direct(conn), &owner, &input)
         })
@@ -500,7 +500,7 @@ async fn batch(
     programme_ids.sort_unstable();
     programme_ids.dedup();
     let results = db::run(pool, move |conn| {
-        conn.transaction(|conn| -> Result<Vec<BatchResult>, ApiError> {
+        db::write_transaction(conn, |conn| -> Result<Vec<BatchResult>, ApiError> {
             repo::lock(conn)?;
             let inputs: Vec<&SessionInput> = parsed.iter().filter_map(|i| i.as_ref().ok()).collect();
             let mut store = Bulk::load(conn, &owner, &inputs)?;
@@ -589,7 +589,7 @@ async fn write(
     let user_id = owner.user_id.clone();
     let shared = catalogue.clone();
     let row = db::run(pool, move |conn| {
-        conn.transaction(|conn| -> Result<SessionRow, ApiError> {
+        db::write_transaction(conn, |conn| -> Result<SessionRow, ApiError> {
             repo::lock(conn)?;
             let old = repo::find(conn, &owner.user_id, &id)?
                 .filter(|r| !r.deleted)
@@ -636,7 +636,7 @@ async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let if_match = if_match(req);
     db::run(pool, move |conn| {
-        conn.transaction(|conn| -> Result<(), ApiError> {
+        db::write_transaction(conn, |conn| -> Result<(), ApiError> {
             repo::lock(conn)?;
             let old = repo::find(conn, &owner.user_id, &id)?.ok_or_else(not_found)?;
             if old.deleted {
