@@ -384,7 +384,7 @@ impl<'r> Rules<'r> {
                         *s,
                         s.sets
                             .iter()
-                            .filter(|x| x.exercise_id == p.exercise_id)
+                            .filter(|x| *x.exercise_id == *p.exercise_id)
                             .collect::<Vec<_>>(),
                     )
                 })

@@ -1,5 +1,7 @@
 //! The programme document the engine produces.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -138,8 +140,10 @@ pub fn rm_to_percent(rm: u8) -> f64 {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Prescription {
     /// Catalogue id (`GET /v1/exercises/{id}`).
-    pub exercise_id: String,
-    pub name: String,
+    #[schema(value_type = String)]
+    pub exercise_id: Arc<str>,
+    #[schema(value_type = String)]
+    pub name: Arc<str>,
     pub sets: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reps: Option<u16>,
@@ -157,7 +161,8 @@ pub struct Prescription {
     pub rest_seconds: u16,
     pub side: Side,
     /// Why this dose, citing the rule or table it came from.
-    pub rationale: String,
+    #[schema(value_type = String)]
+    pub rationale: Arc<str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

@@ -1,6 +1,8 @@
 //! Exercise selection (domain brief §9.1–§9.3) and weekly dosing with planned progression
 //! (§9.4): one change per exercise per week, load steps within ACSM limits, deload weeks.
 
+use std::sync::Arc;
+
 use chrono::Days;
 
 use super::DEFAULT_WEEKS;
@@ -91,8 +93,12 @@ fn easier(item: &Item<'_>, dose: &Dose) -> Dose {
 
 struct Item<'a> {
     exercise: &'a Exercise,
+    /// Shared by every prescription of this exercise (cloning is a reference-count bump).
+    id: Arc<str>,
+    name: Arc<str>,
+    why: Arc<str>,
+    why_deload: Arc<str>,
     role: Role,
-    why: String,
     start: Dose,
     sets_max: u8,
     reps_max: Option<u16>,
@@ -411,13 +417,14 @@ impl<'a> Plan<'a> {
             (Role::Strength, Some(rm)) => Some(u16::from(rm)),
             _ => dose.reps,
         };
-        let mut rationale = item.why.clone();
-        if deload {
-            rationale.push_str(" Deload week: fewer sets, same intensity (§9.4).");
-        }
+        let rationale = if deload {
+            Arc::clone(&item.why_deload)
+        } else {
+            Arc::clone(&item.why)
+        };
         Prescription {
-            exercise_id: e.id.clone(),
-            name: e.name.clone(),
+            exercise_id: Arc::clone(&item.id),
+            name: Arc::clone(&item.name),
             sets,
             reps,
             hold_seconds: dose.hold,
@@ -759,8 +766,11 @@ fn item<'a>(
     };
     Some(Item {
         exercise: e,
+        id: Arc::from(e.id.as_str()),
+        name: Arc::from(e.name.as_str()),
+        why_deload: Arc::from(format!("{why} Deload week: fewer sets, same intensity (§9.4).")),
+        why: Arc::from(why),
         role,
-        why,
         start: Dose {
             sets: if role == Role::Strength { 3 } else { sets_min },
             reps: reps.map(|r| r.0),

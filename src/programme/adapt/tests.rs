@@ -80,7 +80,7 @@ pub(crate) fn follow(programme: &Programme, week: u8, index: usize, went: Went) 
             for set_number in 1..=n {
                 let bump = |x: u16| u16::try_from((i32::from(x) + went.over).max(0)).unwrap_or(0);
                 sets.push(SessionSet {
-                    exercise_id: p.exercise_id.clone(),
+                    exercise_id: p.exercise_id.to_string(),
                     set_number,
                     side: *side,
                     reps: p.reps.map(bump),
@@ -125,7 +125,7 @@ fn dose<'a>(p: &'a Programme, week: u8, exercise: &str) -> &'a Prescription {
     p.weeks
         .get(usize::from(week) - 1)
         .and_then(|w| w.sessions.first())
-        .and_then(|s| s.exercises.iter().find(|x| x.exercise_id == exercise))
+        .and_then(|s| s.exercises.iter().find(|x| &*x.exercise_id == exercise))
         .unwrap_or_else(|| panic!("no {exercise} in week {week}"))
 }
 
@@ -222,7 +222,7 @@ fn reg02_balance_loss_returns_to_the_previous_support_level() {
                 .iter()
                 .zip(first_session(&planned.weeks[usize::from(w) - 2]))
                 .find(|(x, y)| x.support_level != y.support_level)
-                .map(|(x, _)| (x.exercise_id.clone(), w))
+                .map(|(x, _)| (x.exercise_id.to_string(), w))
         })
         .expect("some support drops in the plan");
     let ex = ex.as_str();
@@ -475,7 +475,7 @@ fn scripted_runner_table() {
         .weeks
         .first()
         .and_then(|w| w.sessions.first())
-        .map(|s| s.exercises.iter().map(|x| x.exercise_id.clone()).collect())
+        .map(|s| s.exercises.iter().map(|x| x.exercise_id.to_string()).collect())
         .unwrap_or_default();
     println!("| week | pain | {} |", ids.join(" | "));
     for r in &a.record.reviews {
