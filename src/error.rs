@@ -314,6 +314,17 @@ impl ResponseError for ApiError {
     }
 }
 
+/// Reads JSON the service wrote itself (stored documents and contents): failing to is a server
+/// fault, a 500 that discloses nothing, never the client's error.
+pub fn read_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// Writes a value the service built as JSON (to store or to hash); failing to is a server fault.
+pub fn write_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(|e| ApiError::Internal(e.into()))
+}
+
 impl From<validator::ValidationErrors> for ApiError {
     fn from(errors: validator::ValidationErrors) -> Self {
         let mut out = Vec::new();

@@ -66,7 +66,7 @@ where
     let Some(key) = key(req)? else {
         return handler().await;
     };
-    let body = serde_json::to_string(request).map_err(|e| ApiError::Internal(e.into()))?;
+    let body = crate::error::write_json(request)?;
     let hash = crate::catalogue::hex(&Sha256::digest(format!(
         "{} {}\n{body}",
         req.method(),

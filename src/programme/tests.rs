@@ -7,7 +7,7 @@ use super::model::*;
 use super::*;
 use crate::catalogue::{Category, Equipment};
 
-fn catalogue() -> &'static Catalogue {
+pub(crate) fn catalogue() -> &'static Catalogue {
     static CATALOGUE: std::sync::LazyLock<Catalogue> =
         std::sync::LazyLock::new(|| Catalogue::embedded().unwrap_or_else(|e| panic!("{e}")));
     &CATALOGUE

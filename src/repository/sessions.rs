@@ -33,10 +33,7 @@ pub fn next_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
     diesel::update(change_counters::table.find("sessions"))
         .set(change_counters::value.eq(change_counters::value + 1))
         .execute(conn)?;
-    change_counters::table
-        .find("sessions")
-        .select(change_counters::value)
-        .first(conn)
+    current_seq(conn)
 }
 
 /// The change counter's current value (call after `lock`).

@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::auth::tokens::Scope;
 use crate::catalogue::Catalogue;
 use crate::db::{self, AnyConnection, DbPool};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Problem, read_json, write_json};
 use crate::http::{Json, Query};
 use crate::programme::adapt::{
     self, Adaptation, HeelRaiseRetest, LoggedSession, ProgrammeStatus, Record, Through,
@@ -24,6 +24,7 @@ use crate::programme::input::ProgrammeRequest;
 use crate::programme::model::Programme;
 use crate::repository::programmes::{self, ProgrammeRow, VersionRow};
 use crate::repository::{assessments, sessions};
+use crate::routes::programmes::not_found;
 use crate::sessions::Content;
 
 /// What made a version.
@@ -85,14 +86,10 @@ pub struct VersionList {
     pub items: Vec<VersionSummary>,
 }
 
-fn json(text: &str) -> Result<serde_json::Value, ApiError> {
-    serde_json::from_str(text).map_err(|e| ApiError::Internal(e.into()))
-}
-
 fn version_body(row: VersionRow) -> Result<ProgrammeVersion, ApiError> {
-    let adaptation = json(&row.adaptation)?;
+    let adaptation: serde_json::Value = read_json(&row.adaptation)?;
     Ok(ProgrammeVersion {
-        programme: json(&row.document)?,
+        programme: read_json(&row.document)?,
         adaptation: (row.version > 1).then_some(adaptation),
         programme_id: row.programme_id,
         version: row.version,
@@ -100,10 +97,6 @@ fn version_body(row: VersionRow) -> Result<ProgrammeVersion, ApiError> {
         status: row.status,
         created_at: row.created_at.and_utc(),
     })
-}
-
-fn not_found() -> ApiError {
-    ApiError::NotFound("No programme of yours has this id.".into())
 }
 
 fn no_version() -> ApiError {
@@ -121,21 +114,19 @@ fn week_of(start: NaiveDate, date: NaiveDate) -> i64 {
     if days < 0 { 0 } else { days / 7 + 1 }
 }
 
-/// Replays the user's programme against its sessions and retests, and stores the result as a
-/// new version when anything changed. Runs inside one transaction on the caller's connection.
-/// `Ok(None)`: nothing new (the latest version stands).
+/// Replays the user's programme `row` against its sessions and retests, and stores the result
+/// as a new version when anything changed. Runs inside one transaction on the caller's
+/// connection. Answers whether a version was added, and the latest version.
 pub fn adapt_stored(
     conn: &mut AnyConnection,
     catalogue: &Catalogue,
-    user_id: &str,
-    programme_id: &str,
+    row: &ProgrammeRow,
     cause: VersionCause,
     today: NaiveDate,
-) -> Result<Option<VersionRow>, ApiError> {
-    let row = programmes::find(conn, user_id, programme_id)?.ok_or_else(not_found)?;
-    let request: ProgrammeRequest =
-        serde_json::from_str(&row.request).map_err(|e| ApiError::Internal(e.into()))?;
-    let start = start_of(&request, &row);
+) -> Result<(bool, VersionRow), ApiError> {
+    let (user_id, programme_id) = (row.user_id.as_str(), row.id.as_str());
+    let request: ProgrammeRequest = read_json(&row.request)?;
+    let start = start_of(&request, row);
     let total = i64::from(request.weeks.unwrap_or(crate::programme::DEFAULT_WEEKS));
     let to_week = |w: i64| {
         u8::try_from(w)
@@ -144,7 +135,7 @@ pub fn adapt_stored(
     };
     let mut logged = Vec::new();
     for s in sessions::for_programme(conn, user_id, programme_id)? {
-        let content: Content = serde_json::from_str(&s.content).map_err(|e| ApiError::Internal(e.into()))?;
+        let content: Content = read_json(&s.content)?;
         let local = s.started_at + chrono::Duration::minutes(i64::from(s.utc_offset_minutes));
         let week = content
             .programme_week
@@ -162,8 +153,7 @@ pub fn adapt_stored(
     }
     let mut retests = Vec::new();
     for a in assessments::all(conn, user_id)? {
-        let input: AssessmentInput =
-            serde_json::from_str(&a.content).map_err(|e| ApiError::Internal(e.into()))?;
+        let input: AssessmentInput = read_json(&a.content)?;
         if let (Some(test), Some(week)) = (
             input.heel_raise(),
             to_week(week_of(start, input.performed_at.date_naive()))
@@ -190,14 +180,14 @@ pub fn adapt_stored(
         }
     };
     let adaptation = adapt::adapt(&request, catalogue, &logged, &retests, through);
-    let document = serde_json::to_string(&adaptation.programme).map_err(|e| ApiError::Internal(e.into()))?;
-    let record = serde_json::to_string(&adaptation.record).map_err(|e| ApiError::Internal(e.into()))?;
+    let document = write_json(&adaptation.programme)?;
+    let record = write_json(&adaptation.record)?;
     let latest = programmes::version(conn, programme_id, row.current_version)?.ok_or_else(no_version)?;
     let status = adaptation.status.as_str();
     let same_record =
         latest.adaptation == record || (latest.version == 1 && adaptation.record.reviews.is_empty());
     if latest.document == document && latest.status == status && same_record {
-        return Ok(None);
+        return Ok((false, latest));
     }
     let version = VersionRow {
         programme_id: programme_id.to_owned(),
@@ -213,7 +203,7 @@ pub fn adapt_stored(
             "The programme was adapted by another request at the same moment; retry.".into(),
         ));
     }
-    Ok(Some(version))
+    Ok((true, version))
 }
 
 /// Adapts `programme_id` after one of its sessions was written, if it opted in. Failures are
@@ -230,19 +220,19 @@ pub async fn after_session_write(
     let (user_id, programme_id) = (user_id.to_owned(), programme_id.to_owned());
     let result = db::run(pool, move |conn| {
         let Some(row) = programmes::find(conn, &user_id, &programme_id)? else {
-            return Ok(None);
+            return Ok(());
         };
         if !row.auto_adapt || row.status != ProgrammeStatus::Active.as_str() {
-            return Ok(None);
+            return Ok(());
         }
         adapt_stored(
             conn,
             &catalogue,
-            &user_id,
-            &programme_id,
+            &row,
             VersionCause::Session,
             Utc::now().date_naive(),
         )
+        .map(drop)
     })
     .await;
     if let Err(e) = result {
@@ -283,21 +273,14 @@ pub async fn adapt_programme(
     let catalogue = catalogue.into_inner();
     let (created, row) = db::run(&pool, move |conn| {
         db::write_transaction(conn, |conn| -> Result<(bool, VersionRow), ApiError> {
-            match adapt_stored(
+            let row = programmes::find(conn, &user.id, &id)?.ok_or_else(not_found)?;
+            adapt_stored(
                 conn,
                 &catalogue,
-                &user.id,
-                &id,
+                &row,
                 VersionCause::Adapt,
                 Utc::now().date_naive(),
-            )? {
-                Some(v) => Ok((true, v)),
-                None => {
-                    let p = programmes::find(conn, &user.id, &id)?.ok_or_else(not_found)?;
-                    let v = programmes::version(conn, &id, p.current_version)?.ok_or_else(no_version)?;
-                    Ok((false, v))
-                }
-            }
+            )
         })
     })
     .await?;
@@ -338,7 +321,7 @@ pub async fn list_versions(
     let items = rows
         .into_iter()
         .map(|r| {
-            let through = json(&r.adaptation)?
+            let through = read_json::<serde_json::Value>(&r.adaptation)?
                 .get("evaluated_through_week")
                 .and_then(serde_json::Value::as_u64)
                 .unwrap_or(0);
@@ -437,9 +420,9 @@ pub async fn diff_versions(
     })
     .await?;
     let body = diff::diff(
-        (from.version, &from.status, &json(&from.document)?),
-        (to.version, &to.status, &json(&to.document)?),
-        &json(&to.adaptation)?,
+        (from.version, &from.status, &read_json(&from.document)?),
+        (to.version, &to.status, &read_json(&to.document)?),
+        &read_json(&to.adaptation)?,
     );
     Ok(HttpResponse::Ok().json(body))
 }

@@ -49,8 +49,7 @@ fn interpreted(
 ) -> Result<Vec<Assessment>, ApiError> {
     let mut out: Vec<Assessment> = Vec::with_capacity(rows.len());
     for row in rows {
-        let result: AssessmentInput =
-            serde_json::from_str(&row.content).map_err(|e| ApiError::Internal(e.into()))?;
+        let result: AssessmentInput = crate::error::read_json(&row.content)?;
         let age = birth_year
             .and_then(|y| u8::try_from(result.performed_at.year() - y).ok())
             .filter(|a| *a >= 18);
@@ -119,7 +118,7 @@ pub async fn create_assessment(
         user_id: user.id.clone(),
         test: input.test.as_str().to_owned(),
         performed_at: input.performed_at.with_timezone(&Utc).naive_utc(),
-        content: serde_json::to_string(&input).map_err(|e| ApiError::Internal(e.into()))?,
+        content: crate::error::write_json(&input)?,
         created_at: db::now(),
     };
     let id = row.id.clone();

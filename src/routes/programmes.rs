@@ -112,7 +112,7 @@ pub struct ProgrammeList {
 
 fn stored(row: ProgrammeRow) -> Result<StoredProgramme, ApiError> {
     Ok(StoredProgramme {
-        programme: serde_json::from_str(&row.document).map_err(|e| ApiError::Internal(e.into()))?,
+        programme: crate::error::read_json(&row.document)?,
         id: row.id,
         source: row.source,
         created_at: row.created_at.and_utc(),
@@ -123,8 +123,7 @@ fn stored(row: ProgrammeRow) -> Result<StoredProgramme, ApiError> {
 }
 
 fn summary(row: ProgrammeRow) -> Result<ProgrammeSummary, ApiError> {
-    let doc: serde_json::Value =
-        serde_json::from_str(&row.document).map_err(|e| ApiError::Internal(e.into()))?;
+    let doc: serde_json::Value = crate::error::read_json(&row.document)?;
     Ok(ProgrammeSummary {
         id: row.id,
         source: row.source,
@@ -162,8 +161,8 @@ async fn create_for(
         user_id: owner,
         source,
         generator_version: programme.generator_version.to_owned(),
-        request: serde_json::to_string(&request).map_err(|e| ApiError::Internal(e.into()))?,
-        document: serde_json::to_string(&programme).map_err(|e| ApiError::Internal(e.into()))?,
+        request: crate::error::write_json(&request)?,
+        document: crate::error::write_json(&programme)?,
         created_at: crate::db::now(),
         current_version: 1,
         status: ProgrammeStatus::Active.as_str().to_owned(),
@@ -203,7 +202,8 @@ async fn get_for(
     Ok(cached_json(req, &tag, "private, no-cache", &[], &stored(row)?))
 }
 
-fn not_found() -> ApiError {
+/// The one answer for a programme that does not exist and one that is someone else's.
+pub(super) fn not_found() -> ApiError {
     ApiError::NotFound("No programme of yours has this id.".into())
 }
 
@@ -342,8 +342,7 @@ pub async fn programme_calendar(
     let row = db::run(&pool, move |conn| programmes::find(conn, &user.id, &id))
         .await?
         .ok_or_else(not_found)?;
-    let doc: serde_json::Value =
-        serde_json::from_str(&row.document).map_err(|e| ApiError::Internal(e.into()))?;
+    let doc: serde_json::Value = crate::error::read_json(&row.document)?;
     let body = programme::calendar::ics(&row.id, &doc, row.created_at.date(), row.created_at);
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")

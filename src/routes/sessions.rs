@@ -59,8 +59,7 @@ pub struct Session {
 
 impl Session {
     fn from_row(row: SessionRow) -> Result<Self, ApiError> {
-        let content: Content =
-            serde_json::from_str(&row.content).map_err(|e| ApiError::Internal(e.into()))?;
+        let content: Content = crate::error::read_json(&row.content)?;
         let offset = FixedOffset::east_opt(row.utc_offset_minutes * 60).unwrap_or_else(|| Utc.fix());
         Ok(Self {
             started_at: row.started_at.and_utc().with_timezone(&offset),
@@ -310,11 +309,8 @@ impl<'c> Bulk<'c> {
 
     /// Inserts the new rows and moves the change counter past the positions handed out.
     fn finish(self) -> Result<(), ApiError> {
-        let rows: Vec<SessionRow> = self
-            .pending
-            .iter()
-            .filter_map(|id| self.by_id.get(id).cloned())
-            .collect();
+        let mut by_id = self.by_id;
+        let rows: Vec<SessionRow> = self.pending.iter().filter_map(|id| by_id.remove(id)).collect();
         repo::insert_many(self.conn, &rows)?;
         if self.seq != self.seq_at_start {
             repo::set_seq(self.conn, self.seq)?;
@@ -654,7 +650,7 @@ async fn remove(
                 sets: Vec::new(),
             };
             let tombstone = SessionRow {
-                content: serde_json::to_string(&empty).map_err(|e| ApiError::Internal(e.into()))?,
+                content: crate::error::write_json(&empty)?,
                 content_hash: String::new(),
                 version: old.version + 1,
                 seq: repo::next_seq(conn)?,
@@ -1323,7 +1319,7 @@ pub async fn my_stats(
                 started_at: r.started_at,
                 duration_seconds: r.duration_seconds,
                 programme_id: r.programme_id,
-                content: serde_json::from_str(&r.content).map_err(|e| ApiError::Internal(e.into()))?,
+                content: crate::error::read_json(&r.content)?,
             })
         })
         .collect::<Result<_, _>>()?;

@@ -7,11 +7,7 @@ use serde_json::json;
 use super::*;
 use crate::programme::model::{LoadKind, Week};
 
-pub(crate) fn catalogue() -> &'static Catalogue {
-    static CATALOGUE: std::sync::LazyLock<Catalogue> =
-        std::sync::LazyLock::new(|| Catalogue::embedded().unwrap_or_else(|e| panic!("{e}")));
-    &CATALOGUE
-}
+use crate::programme::tests::catalogue;
 
 fn request(extra: serde_json::Value) -> ProgrammeRequest {
     let mut base = json!({
