@@ -456,7 +456,7 @@ fn heel_raise(result: &AssessmentInput, person: Person, notes: &mut Vec<String>)
             ratio * 100.0
         ));
     }
-    let level = heel_raise_level(test);
+    let level = heel_raise_level(test, person.sex);
     let implied = ImpliedLevel {
         level,
         code: level_code(level),

@@ -37,6 +37,8 @@ pub enum Symptom {
     HeelHeightLost,
     /// Ill since the last session (REG-04).
     Illness,
+    /// Had a fall since the last session: more support, and re-screen (SCR-11, §9.2).
+    Fall,
 }
 
 /// One performed set.

@@ -249,7 +249,7 @@ mod tests {
         for id in REQUIRED_IDS {
             assert!(c.get(id).is_some(), "missing {id}");
         }
-        assert!(c.version().starts_with("1.0.0+"), "{}", c.version());
+        assert!(c.version().starts_with("1.1.0+"), "{}", c.version());
     }
 
     #[test]

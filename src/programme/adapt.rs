@@ -12,7 +12,7 @@ use validator::Validate;
 
 use super::input::ProgrammeRequest;
 use super::model::{Finding, LoadKind, Prescription, Programme, SafetyStatus, Severity, Side};
-use super::prescribe::{ItemKind, Plan, Step};
+use super::prescribe::{ItemKind, Moved, Plan, Step};
 use super::{generate, screening, start_level};
 use crate::catalogue::Catalogue;
 use crate::sessions::{SessionSet, SetSide, Symptom};
@@ -23,6 +23,9 @@ pub const PAIN_LIMIT: u8 = 5;
 pub const MORNING_UNSETTLED: u8 = 3;
 /// The heel-raise test's minimal detectable change (domain brief §8.1).
 pub const MDC_HRET: u16 = 6;
+/// A hold passes 2-for-2 when held this many seconds past the target [ENG: about the 1-2 extra
+/// reps the rule asks of rep work].
+pub const HOLD_MARGIN_SECONDS: u16 = 5;
 
 /// One logged session as the rules read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
@@ -172,7 +175,7 @@ fn stop_rule(symptom: Symptom) -> Option<(&'static str, &'static str)> {
             "STP-03",
             "A sudden sharp calf or Achilles pain (or a 'pop') was reported. Stop the programme and see a clinician before loading the calf again.",
         )),
-        Symptom::BalanceLoss | Symptom::HeelHeightLost | Symptom::Illness => None,
+        Symptom::BalanceLoss | Symptom::HeelHeightLost | Symptom::Illness | Symptom::Fall => None,
     }
 }
 
@@ -202,8 +205,28 @@ pub fn adapt(
     let start = start_level(req, &limits);
     let plan = Plan::new(req, &limits, &start, catalogue);
     let mut rules = Rules::new(req, plan.kinds(), through);
-    let weeks = plan.weeks_gated(|week, prescribed| rules.gate(&plan, week, prescribed, sessions, retests));
+    let (weeks, moves) =
+        plan.weeks_gated(|week, prescribed| rules.gate(&plan, week, prescribed, sessions, retests));
     programme.weeks = weeks;
+    // A progression must change the prescription, and its reason says what changed.
+    for review in &mut rules.reviews {
+        let Some(moved) = moves.get(usize::from(review.week).saturating_sub(1)) else {
+            continue;
+        };
+        for (decision, moved) in review.decisions.iter_mut().zip(moved) {
+            if decision.decision != Decision::Progress {
+                continue;
+            }
+            match moved {
+                Moved::Changed(what) => decision.reason = format!("{}: {what}.", decision.reason),
+                Moved::Unchanged(why) => {
+                    decision.decision = Decision::Hold;
+                    decision.reason = format!("{}, but this exercise is {why}.", decision.reason);
+                }
+                Moved::NotAsked => {}
+            }
+        }
+    }
     adaptation.record.evaluated_through_week = rules.reviews.last().map_or(0, |r| r.week);
     adaptation.record.reviews = rules.reviews;
     adaptation.record.recommendations = rules.recommendations;
@@ -231,6 +254,7 @@ struct Rules<'r> {
     /// No progression up to and including this week's end (REG-01's week of hold).
     frozen_through: Vec<u8>,
     missed_run: u8,
+    balance_loss_weeks: u8,
     last_week_pain: Option<u8>,
     reviews: Vec<WeekReview>,
     recommendations: Vec<String>,
@@ -247,6 +271,7 @@ impl<'r> Rules<'r> {
             streak: vec![0; n],
             frozen_through: vec![0; n],
             missed_run: 0,
+            balance_loss_weeks: 0,
             last_week_pain: None,
             reviews: Vec::new(),
             recommendations: Vec::new(),
@@ -283,7 +308,7 @@ impl<'r> Rules<'r> {
         let verdicts = self.review(week, prescribed, &logs, retests);
         let mut steps = Vec::with_capacity(verdicts.len());
         let mut decisions = Vec::with_capacity(verdicts.len());
-        for (kind, (step, decision, rule, reason)) in self.kinds.iter().zip(verdicts) {
+        for (p, (step, decision, rule, reason)) in prescribed.iter().zip(verdicts) {
             let (decision, rule, reason) = match decision {
                 Decision::Progress | Decision::Hold if next_deload && rule == "2-FOR-2" => (
                     Decision::Deload,
@@ -297,7 +322,7 @@ impl<'r> Rules<'r> {
             };
             steps.push(step);
             decisions.push(ExerciseDecision {
-                exercise_id: kind.exercise_id.clone(),
+                exercise_id: p.exercise_id.to_string(),
                 decision,
                 rule,
                 reason,
@@ -372,7 +397,17 @@ impl<'r> Rules<'r> {
         // HeelRaiseRetest: a real decline (at least the MDC) on the weaker side steps calf work back.
         let decline = self.retest_decline(week, retests);
         let pain = self.pain_rule(logs);
-        let balance_lost = logs.iter().any(|s| s.symptoms.contains(&Symptom::BalanceLoss));
+        let fell = logs.iter().any(|s| s.symptoms.contains(&Symptom::Fall));
+        let balance_lost = fell || logs.iter().any(|s| s.symptoms.contains(&Symptom::BalanceLoss));
+        if balance_lost {
+            self.balance_loss_weeks = self.balance_loss_weeks.saturating_add(1);
+            if self.balance_loss_weeks == 2 {
+                self.recommendations.push(format!("Balance was lost in 2 weeks of the programme (latest week {week}): a falls review with your doctor or a physiotherapist is recommended. If it keeps happening, standing work steps down to seated work (F0) (REG-02)."));
+            }
+        }
+        if fell {
+            self.recommendations.push(format!("A fall was reported in week {week}: tell your doctor and ask for a falls review, and answer the fall-risk questions again (re-screen, SCR-11) before the programme moves on."));
+        }
         let heel_lost = logs.iter().any(|s| s.symptoms.contains(&Symptom::HeelHeightLost));
         let mut out = Vec::with_capacity(n);
         for (i, (kind, p)) in self.kinds.iter().zip(prescribed).enumerate() {
@@ -415,13 +450,25 @@ impl<'r> Rules<'r> {
                 }
             } else if let Some(reason) = decline.as_ref().filter(|_| kind.calf) {
                 (Step::Back, Decision::Regress, "RETEST", reason.clone())
-            } else if balance_lost && (kind.balance || kind.support_graded) && !mine.is_empty() {
-                (
-                    Step::MoreSupport,
-                    Decision::Regress,
-                    "REG-02",
-                    "A loss of balance needing a grab or a step was reported: back to the previous support level.".to_owned(),
-                )
+            } else if balance_lost && (kind.balance || kind.support_graded) && (!mine.is_empty() || fell) {
+                if let Some(f) = self.frozen_through.get_mut(i) {
+                    *f = week + 1;
+                }
+                if fell {
+                    (
+                        Step::MoreSupport,
+                        Decision::Regress,
+                        "SCR-11",
+                        "A fall was reported: back to the previous support level (from two hands, seated work), no progression next week, and re-screen.".to_owned(),
+                    )
+                } else {
+                    (
+                        Step::MoreSupport,
+                        Decision::Regress,
+                        "REG-02",
+                        "A loss of balance needing a grab or a step was reported: back to the previous support level (from two hands, seated work), and no progression next week.".to_owned(),
+                    )
+                }
             } else if let Some(done) = mine
                 .iter()
                 .map(|(_, sets)| completion(p, sets))
@@ -456,8 +503,7 @@ impl<'r> Rules<'r> {
                     Step::Hold,
                     Decision::Hold,
                     "REG-01",
-                    "Progression is held for a week after the pain rule stepped this exercise back."
-                        .to_owned(),
+                    "Progression is held for a week after this exercise was stepped back.".to_owned(),
                 )
             } else if mine.is_empty() {
                 next_streak = current;
@@ -480,7 +526,7 @@ impl<'r> Rules<'r> {
                         Step::Advance,
                         Decision::Progress,
                         "2-FOR-2",
-                        "Two sessions in a row passed at 1-2 reps (or seconds) above target with the effort on target: one step up (ONE-CHANGE: reps, then sets, then less support, then load; LOAD-STEP limits).".to_owned(),
+                        "Two sessions in a row passed at 1-2 reps above target (holds: 5 s past it) with the effort on target: one step up".to_owned(),
                     )
                 } else {
                     next_streak = run;
@@ -488,7 +534,9 @@ impl<'r> Rules<'r> {
                         Step::Hold,
                         Decision::Hold,
                         "2-FOR-2",
-                        format!("{run} of the 2 consecutive passed sessions needed to progress."),
+                        format!(
+                            "{run} of the 2 consecutive passed sessions needed to progress. A session passes when every set goes 1-2 reps past the target (holds: 5 s past it) at the target effort: when a set feels easy, do 1-2 more."
+                        ),
                     )
                 }
             };
@@ -534,9 +582,21 @@ impl<'r> Rules<'r> {
     }
 
     fn retest_decline(&mut self, week: u8, retests: &[HeelRaiseRetest]) -> Option<String> {
-        let baseline = self.req.baseline_heel_raise?.weaker();
         let test = retests.iter().rfind(|r| r.week == week)?;
         let weaker = test.left.min(test.right);
+        let as_test = super::input::HeelRaiseTest {
+            left: test.left,
+            right: test.right,
+        };
+        if as_test.asymmetry() > screening::ASYMMETRY_FLAG {
+            self.recommendations.push(format!(
+                "Your heel-raise retest in week {week} differs between legs by {:.0}% (left {}, right {}), more than 10%: work the weaker leg with one extra set of each single-leg exercise, and have it assessed by a physiotherapist if the gap persists (§8.1).",
+                as_test.asymmetry() * 100.0,
+                test.left,
+                test.right
+            ));
+        }
+        let baseline = self.req.baseline_heel_raise?.weaker();
         if weaker.saturating_add(MDC_HRET) <= baseline {
             return Some(format!(
                 "The heel-raise retest fell from {baseline} to {weaker} reps on the weaker side, a real decline (at least {MDC_HRET} reps): one step back for calf work."
@@ -593,7 +653,7 @@ fn passed(p: &Prescription, sets: &[&SessionSet], session: &LoggedSession) -> bo
     };
     let above = done.iter().all(|x| match (p.reps, p.hold_seconds) {
         (Some(r), _) => x.reps.is_some_and(|got| got > r),
-        (None, Some(h)) => x.hold_seconds.is_some_and(|got| got >= h),
+        (None, Some(h)) => x.hold_seconds.is_some_and(|got| got >= h + HOLD_MARGIN_SECONDS),
         (None, None) => true,
     });
     let effort = |rpe: Option<u8>| match (rpe, p.rpe_target) {

@@ -55,14 +55,21 @@ pub struct Screening {
     pub supervised_activity_only: Option<bool>,
     /// Right now, one calf swollen, warm, red or painful, or one leg swollen (item 8).
     pub calf_swelling_warmth_redness: Option<bool>,
-    /// Last 12 weeks: leg surgery, cast or boot, 3+ days bed-bound, or calf pain after a long trip (item 9).
+    /// Last 12 weeks: leg surgery, cast or boot, 3 or more days bed-bound, or a long-haul trip
+    /// (item 9, the clot risk factor).
     pub recent_immobilisation: Option<bool>,
+    /// Calf pain that started after such surgery, immobilisation or trip (item 9, the
+    /// symptom): a possible clot, referred the same day (SCR-01).
+    pub calf_pain_after_immobilisation: Option<bool>,
     /// Ever had a blood clot (DVT or PE) (item 10).
     pub prior_blood_clot: Option<bool>,
     /// Months since an Achilles rupture or Achilles/ankle surgery, if ever (item 11).
     #[validate(range(max = 1200))]
     #[schema(maximum = 1200)]
     pub achilles_rupture_months_ago: Option<u16>,
+    /// After an Achilles rupture or surgery: has the treating clinician discharged you from
+    /// rehabilitation? (SCR-05: not yet discharged means clinician-led rehab.)
+    pub achilles_rehab_discharged: Option<bool>,
     /// Sudden sharp calf pain or "pop" in the last 6 weeks, or pain when walking (item 12).
     pub acute_calf_strain: Option<bool>,
     /// Calf pain when walking that eases with rest (item 13).
@@ -122,6 +129,16 @@ pub struct HeelRaiseTest {
 impl HeelRaiseTest {
     pub fn weaker(self) -> u16 {
         self.left.min(self.right)
+    }
+
+    /// The weaker side, when the sides differ.
+    pub fn weaker_side(self) -> Option<super::model::LegSide> {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        match self.left.cmp(&self.right) {
+            Less => Some(super::model::LegSide::Left),
+            Greater => Some(super::model::LegSide::Right),
+            Equal => None,
+        }
     }
 
     /// Side-to-side difference as a share of the stronger side (0.0–1.0).

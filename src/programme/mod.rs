@@ -16,32 +16,44 @@ pub mod screening;
 
 use crate::catalogue::{Catalogue, Goal, SupportLevel};
 use input::{ActivityLevel, ProgrammeRequest};
-use model::{Programme, Retest, Rule, SafetyStatus, StartLevel};
+use model::{Programme, Retest, RetestItem, Rule, SafetyStatus, StartLevel};
 use screening::Limits;
 
 /// Bumped whenever a rule or table changes, so stored programmes say which rules made them.
-pub const GENERATOR_VERSION: &str = "soleus-engine/1.1.0";
+pub const GENERATOR_VERSION: &str = "soleus-engine/2.0.0";
 
 /// Default programme length in weeks.
 pub const DEFAULT_WEEKS: u8 = 12;
 
 /// Rules that apply while training (domain brief §7.3, §9, §9.4).
-pub const RULES: [Rule; 12] = [
+pub const RULES: [Rule; 15] = [
     Rule {
         id: "2-FOR-2",
         rule: "Progress an exercise after 2 consecutive passed sessions at 1-2 reps above target (ACSM 2009, applied twice for safety).",
     },
     Rule {
         id: "ONE-CHANGE",
-        rule: "At most one progression change per exercise per 7 days: reps, then sets, then less support, then load.",
+        rule: "At most one progression change per exercise per 7 days: reps, then sets, then less support, then load, then the next exercise on its ladder (the catalogue's progressions: both legs, single leg, step or load; F0-F7 on the fall track). A progression always changes the prescription; at the top of a ladder the dose holds.",
     },
     Rule {
         id: "LOAD-STEP",
-        rule: "Load steps of 2-10% of the total load moved (2-5% at 65 and over), as ACSM recommends.",
+        rule: "Load steps of 2-10% of the load moved (2-5% at 65 and over), as ACSM recommends: body weight plus added load when standing, the weight on the knees alone when seated. Standing added load is 1-3 kg at 65 and over, at most 10-20% of body weight otherwise, and none above 120 kg body mass [ENG].",
+    },
+    Rule {
+        id: "VOLUME",
+        rule: "Weekly calf volume (seconds under load per leg) rises by at most 20% a week, also on the return from a deload (§9.4): a set is added with fewer reps, which then climb again.",
+    },
+    Rule {
+        id: "SESSION-CAP",
+        rule: "A session lasts at most 35 minutes including rests (45 for heavy slow resistance, whose rests are 2-3 minutes) [ENG, after Otago's 30-minute sessions]; when goals combine, one exercise serves each purpose and the least essential go first.",
+    },
+    Rule {
+        id: "LEVEL-PACE",
+        rule: "At 80 and over, or with fall risk, support and level change at most every 2 weeks, and only without balance losses (§9.2).",
     },
     Rule {
         id: "DELOAD",
-        rule: "Every 4th week (6th on the fall track) is lighter: about 60-70% of the sets (one set fewer on the fall track), same intensity.",
+        rule: "Every 4th week (6th on the fall track) is lighter: about 60-70% of the sets (one set fewer on the fall track), same intensity. The tendon protocols have none (R3).",
     },
     Rule {
         id: "RETEST",
@@ -53,7 +65,7 @@ pub const RULES: [Rule; 12] = [
     },
     Rule {
         id: "REG-02",
-        rule: "Loss of balance needing a grab or a step: return to the previous support level.",
+        rule: "Loss of balance needing a grab or a step: return to the previous support level; from two hands, seated work (F0) and a falls review. A new fall: the same, and re-screen (SCR-11).",
     },
     Rule {
         id: "REG-03",
@@ -117,15 +129,27 @@ pub fn generate(req: &ProgrammeRequest, catalogue: &Catalogue) -> Programme {
 
 const LEVEL_CODES: [&str; 9] = ["F0", "F1", "F2", "F3", "F4", "F5/L5", "F6/L6", "F7/L7", "L8"];
 
-/// The ladder level a single-leg heel-raise test (straight knee) implies (domain brief §8.5).
-pub fn heel_raise_level(test: input::HeelRaiseTest) -> u8 {
-    match test.weaker() {
+/// Women's heel-raise counts run about 3 reps below men's (Hébert-Losier 2017 medians 21 vs 24);
+/// the L6/L7 bands are read that much lower for women [ENG, §8.5 "adjust for sex"]. The L8
+/// return-to-run standard (30 reps, §5.1) is the same for everyone.
+pub const FEMALE_HEEL_RAISE_ADJUSTMENT: u16 = 3;
+
+/// The ladder level a single-leg heel-raise test (straight knee) implies (domain brief §8.5),
+/// adjusted for sex when it is known.
+pub fn heel_raise_level(test: input::HeelRaiseTest, sex: Option<input::Sex>) -> u8 {
+    let weaker = test.weaker();
+    let adjusted = if sex == Some(input::Sex::Female) && (15..30).contains(&weaker) {
+        (weaker + FEMALE_HEEL_RAISE_ADJUSTMENT).min(29)
+    } else {
+        weaker
+    };
+    match adjusted {
         0 => 1,
         1..=2 => 2,
         3..=4 => 3,
         5..=14 => 5,
         15..=24 => 6,
-        w if w >= 30 && test.asymmetry() <= 0.10 => 8,
+        _ if weaker >= 30 && test.asymmetry() <= screening::ASYMMETRY_FLAG => 8,
         _ => 7,
     }
 }
@@ -140,10 +164,15 @@ pub fn start_level(req: &ProgrammeRequest, limits: &Limits) -> StartLevel {
     let (mut level, mut reason) = match req.baseline_heel_raise {
         Some(test) => {
             let weaker = test.weaker();
-            let level = heel_raise_level(test);
+            let level = heel_raise_level(test, req.sex);
+            let sex_note = if req.sex == Some(input::Sex::Female) && (15..30).contains(&weaker) {
+                " Read against women's norms (about 3 reps below men's, Hébert-Losier 2017)."
+            } else {
+                ""
+            };
             (
                 level,
-                format!("Single-leg heel-raise test: {weaker} reps on the weaker side (§8.5)."),
+                format!("Single-leg heel-raise test: {weaker} reps on the weaker side (§8.5).{sex_note}"),
             )
         }
         None => {
@@ -203,18 +232,32 @@ pub fn start_level(req: &ProgrammeRequest, limits: &Limits) -> StartLevel {
 
 fn retest(req: &ProgrammeRequest, start: &StartLevel, weeks: u8) -> Retest {
     let every = 4;
-    let tests = if start.level >= 3 || req.goals.contains(&Goal::RunnerEndurance) {
-        vec!["single-leg-heel-raise-test".to_owned()]
-    } else {
-        vec![
-            "30-second chair stand".to_owned(),
-            "4-stage balance test".to_owned(),
-        ]
-    };
+    let mut tests = Vec::new();
+    if start.level >= 3 || req.goals.contains(&Goal::RunnerEndurance) {
+        tests.push(RetestItem {
+            test: "single-leg-heel-raise-test",
+            note: "Same protocol each time (10-degree incline or floor, straight knee, 60 beats a minute). A change of fewer than 6 reps is within measurement noise (§8.1); sides more than 10% apart are flagged.",
+        });
+    }
+    if req.age >= 65 {
+        tests.push(RetestItem {
+            test: "calf-raise-senior",
+            note: "Calf-Raise Senior (both legs, 30 seconds, §8.3): no population norms, so compare with your own earlier results; a change of 6 or more is real (from its 2-rep standard error).",
+        });
+    }
+    if start.level < 3 || req.goals.contains(&Goal::FallPrevention) {
+        tests.push(RetestItem {
+            test: "30-second chair stand",
+            note: "Same chair (about 43 cm), arms crossed. Compare with your own earlier results and the STEADI cut-offs for your age (§4.3).",
+        });
+        tests.push(RetestItem {
+            test: "4-stage balance test",
+            note: "Feet together, semi-tandem, tandem, one leg, 10 seconds each; not holding tandem for 10 seconds means a higher fall risk (§4.3).",
+        });
+    }
     Retest {
         tests,
         weeks: (1..=weeks).filter(|w| w % every == 0).collect(),
-        note: "Retest every 4-6 weeks with the same protocol. A heel-raise change of fewer than 6 reps is within measurement noise.",
     }
 }
 

@@ -83,43 +83,71 @@ pub enum Side {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LoadKind {
+    /// No added load: the body (standing) or nothing (seated) is the load.
     Bodyweight,
-    /// Extra load as a fraction of body weight (a backpack or dumbbells).
-    BodyWeightFraction,
-    /// The heaviest load you can lift for the given number of repetitions.
+    /// Added load in kilograms: dumbbells, a backpack, or weight resting on the knees.
+    External,
+    /// The heaviest load you can lift for the given number of repetitions (heavy slow
+    /// resistance): the prescribed reps are done at that load, so the last ones are hard
+    /// (RPE 9-10).
     RepetitionMaximum,
+}
+
+/// Where added load goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadPlacement {
+    /// A dumbbell or weight plate resting on the knees (seated work: body weight is not lifted).
+    OnKnees,
+    /// A dumbbell in the free hand, the other hand on the support.
+    InHand,
+    /// A backpack, so both hands stay on the support.
+    Backpack,
+    /// The machine's weight stack or sled.
+    Machine,
 }
 
 /// How heavy.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
-#[schema(example = json!({"kind": "body_weight_fraction", "fraction_of_body_weight": 0.1, "kg": 6.0}))]
+#[schema(example = json!({"kind": "external", "kg": 10.0, "placement": "on_knees"}))]
 pub struct Load {
     pub kind: LoadKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fraction_of_body_weight: Option<f64>,
-    /// The fraction in kilograms, when body mass is known (rounded to 0.5 kg).
+    /// Added load in kilograms (rounded to 0.5 kg): a starting suggestion. Use a weight you can
+    /// lift the prescribed reps with 2-3 in reserve, and adjust on the first session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kg: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repetition_maximum: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement: Option<LoadPlacement>,
 }
 
 impl Load {
     pub const BODYWEIGHT: Self = Self {
         kind: LoadKind::Bodyweight,
-        fraction_of_body_weight: None,
         kg: None,
         repetition_maximum: None,
+        placement: None,
     };
 
-    /// Relative intensity used to check load steps: total load as a multiple of body weight
-    /// for body-weight loads, %1RM for RM loads (domain brief §6.1).
-    pub fn intensity(&self) -> f64 {
+    /// The load the calf moves, to check load steps (domain brief §6.1, §9.4): kilograms moved
+    /// (body mass plus added load when standing, the added load alone when seated), or %1RM for
+    /// RM loads.
+    pub fn moved(&self, body_mass_kg: f64, standing: bool) -> f64 {
+        let body = if standing { body_mass_kg } else { 0.0 };
         match self.kind {
-            LoadKind::Bodyweight => 1.0,
-            LoadKind::BodyWeightFraction => 1.0 + self.fraction_of_body_weight.unwrap_or(0.0),
+            LoadKind::Bodyweight => body,
+            LoadKind::External => body + self.kg.unwrap_or(0.0),
             LoadKind::RepetitionMaximum => rm_to_percent(self.repetition_maximum.unwrap_or(20)),
         }
+    }
+}
+
+#[cfg(test)]
+impl Load {
+    /// Load moved for a standing exercise at the reference body mass (tests compare steps).
+    pub fn intensity(&self) -> f64 {
+        self.moved(70.0, true)
     }
 }
 
@@ -134,6 +162,23 @@ pub fn rm_to_percent(rm: u8) -> f64 {
         14..=15 => 65.0,
         _ => 60.0,
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LegSide {
+    Left,
+    Right,
+}
+
+/// Extra work for the weaker leg when the heel-raise test differs by more than 10% between
+/// sides (domain brief §8.1 `ASYMMETRY_FLAG`, §5.1 return-to-run criteria).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"side": "left", "extra_sets": 1}))]
+pub struct WeakerSide {
+    pub side: LegSide,
+    /// Sets added on that side only.
+    pub extra_sets: u8,
 }
 
 /// One exercise in a session.
@@ -160,6 +205,15 @@ pub struct Prescription {
     pub support_level: SupportLevel,
     pub rest_seconds: u16,
     pub side: Side,
+    /// A harder form of the same exercise (for example eyes closed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<&'static str>,
+    /// Extra sets for the weaker leg (single-leg work after an asymmetric test).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weaker_side: Option<WeakerSide>,
+    /// Done more than once on the day (Alfredson: morning and evening).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub times_per_day: Option<u8>,
     /// Why this dose, citing the rule or table it came from.
     #[schema(value_type = String)]
     pub rationale: Arc<str>,
@@ -196,6 +250,20 @@ pub struct Week {
     pub deload: bool,
     pub sessions: Vec<PlannedSession>,
     pub habits: Vec<Habit>,
+    pub volume: WeekVolume,
+}
+
+/// The week's totals, so the dose can be checked at a glance (domain brief §9.2, §9.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct WeekVolume {
+    /// Seconds under load per leg in calf work this week (reps x tempo, plus holds): the
+    /// weekly volume that rises by at most about 20% a week (§9.4).
+    pub calf_seconds_per_leg: u32,
+    /// Balance and functional minutes this week, sessions plus daily practice (fall
+    /// prevention asks for 3 hours or more a week, Sherrington 2020).
+    pub balance_minutes: u16,
+    /// The estimated length of the longest session, including rests.
+    pub longest_session_minutes: u16,
 }
 
 /// A rule that governs how the programme changes as sessions are logged.
@@ -208,10 +276,16 @@ pub struct Rule {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Retest {
-    /// Catalogue id of the test, or the name of a clinic test.
-    pub tests: Vec<String>,
+    pub tests: Vec<RetestItem>,
     /// Weeks at whose end to retest.
     pub weeks: Vec<u8>,
+}
+
+/// One test to repeat, with what counts as a real change for that test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RetestItem {
+    /// Catalogue id of the test, or the name of a clinic test.
+    pub test: &'static str,
     pub note: &'static str,
 }
 
@@ -219,7 +293,7 @@ pub struct Retest {
 /// document, byte for byte.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Programme {
-    #[schema(example = "soleus-engine/1.1.0")]
+    #[schema(example = "soleus-engine/2.0.0")]
     pub generator_version: &'static str,
     pub catalogue_version: String,
     /// The request, as understood.

@@ -1,5 +1,11 @@
 //! Exercise selection (domain brief §9.1–§9.3) and weekly dosing with planned progression
-//! (§9.4): one change per exercise per week, load steps within ACSM limits, deload weeks.
+//! (§9.4).
+//!
+//! A programme is a list of *slots* (straight-knee raise, bent-knee raise, balance, …). Each
+//! slot climbs a *ladder* of catalogue exercises linked by their `progressions` (bilateral →
+//! single-leg → step or load; the §4.4 F-ladder F0–F7), and within one rung it moves one thing a
+//! week: reps, then sets, then less support, then load, then the next rung. Every step keeps the
+//! slot's weekly volume within 20% of the week before, so the programme's calf volume does too.
 
 use std::sync::Arc;
 
@@ -7,110 +13,159 @@ use chrono::Days;
 
 use super::DEFAULT_WEEKS;
 use super::input::{ActivityLevel, ProgrammeRequest};
-use super::model::{Habit, Load, LoadKind, Phase, PlannedSession, Prescription, Side, StartLevel, Week};
+use super::model::{
+    Habit, LegSide, Load, LoadKind, LoadPlacement, Phase, PlannedSession, Prescription, Side, StartLevel,
+    WeakerSide, Week, WeekVolume,
+};
 use super::screening::Limits;
 use crate::catalogue::model::Dosage;
-use crate::catalogue::{Catalogue, Category, Equipment, Exercise, Goal, Laterality, SupportLevel};
+use crate::catalogue::{
+    Catalogue, Category, Equipment, Exercise, Goal, Laterality, Position, SoleusBias, SupportLevel,
+};
+
+/// Longest planned session, minutes of work and rest [ENG]: Otago's strength and balance
+/// sessions take about 30 minutes, and home calf sessions rarely run longer; 35 leaves room.
+pub const SESSION_MINUTES_CAP: u16 = 35;
+/// Heavy slow resistance rests 2-3 minutes between sets and 5 between exercises (Beyer 2015).
+pub const HSR_SESSION_MINUTES_CAP: u16 = 45;
+/// Weekly calf volume rises by at most this share a week (§9.4, "≤ ~20%").
+pub const VOLUME_STEP: f64 = 0.20;
+/// Balance and functional minutes a week on the fall track (Sherrington 2020: ≥ 3 h).
+pub const BALANCE_TARGET_MINUTES: u16 = 180;
+/// Week 1 of the fall track starts at Sherrington 2011's ≥ 2 h and adds 20 minutes a week [ENG].
+pub const BALANCE_START_MINUTES: u16 = 120;
+/// Above this body mass, standing work gets no added load: body weight already loads it [ENG].
+pub const HEAVY_BODY_MASS_KG: f64 = 120.0;
+/// Body mass assumed for load suggestions when none is given [ENG].
+pub const REFERENCE_BODY_MASS_KG: f64 = 70.0;
+/// Weeks between support or level changes at 80 and over or with fall risk (§9.2).
+pub const WEEKS_PER_LEVEL_SLOW: u8 = 2;
 
 /// What an exercise is for in the session; decides how it progresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
-    /// Dynamic calf work progressed by reps, sets, support, then load.
+    /// Dynamic calf work: reps, sets, support, load, then the next rung.
     Calf,
-    /// Heavy slow resistance: RM-based load schedule (§5.2, §9.3 R2).
+    /// Heavy slow resistance: the RM schedule of Beyer 2015 (§5.2, §9.3 R2/R3).
     Strength,
+    /// Alfredson eccentrics: 3 x 15, twice a day (§5.2).
+    Eccentric,
     Isometric,
     Balance,
     Functional,
-    Mobility,
     Plyometric,
+    /// A fixed routine (the pre-stand calf pump).
+    Routine,
 }
 
-/// The state of one exercise in one week.
+/// How added load works on a rung.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum LoadRule {
+    None,
+    /// Repetition maximum (heavy slow resistance).
+    Rm,
+    /// Kilograms: where the first load starts, the most it goes to, and whether body weight is
+    /// part of the load moved (standing) or not (seated: weight on the knees).
+    External {
+        start: f64,
+        max: f64,
+        standing: bool,
+        required: bool,
+    },
+}
+
+/// One exercise on a slot's ladder, with its dosage for the slot's goal.
+struct Rung<'a> {
+    exercise: &'a Exercise,
+    role: Role,
+    spec_why: &'static str,
+    id: Arc<str>,
+    name: Arc<str>,
+    variant: Option<&'static str>,
+    why: Arc<str>,
+    why_deload: Arc<str>,
+    sets: (u8, u8),
+    reps: Option<(u16, u16)>,
+    hold: Option<(u16, u16)>,
+    supports: Vec<SupportLevel>,
+    rest: u16,
+    per_week: u8,
+    rpe: Option<u8>,
+    load: LoadRule,
+    /// Seconds one repetition takes (the tempo), for volume and session length.
+    rep_seconds: u16,
+    single_leg: bool,
+    /// Lowest ladder level this rung is prescribed from (§4.4, §8.5).
+    min_level: u8,
+}
+
+/// A place in the session: a role and the ladder it climbs.
+struct Slot<'a> {
+    role: Role,
+    /// Counts towards calf volume (§9.4): plantar-flexor work, not toe raises or balance.
+    calf: bool,
+    rungs: Vec<Rung<'a>>,
+    start: Dose,
+    priority: u8,
+    times_per_day: Option<u8>,
+}
+
+/// The state of one slot in one week.
 #[derive(Debug, Clone, PartialEq)]
 struct Dose {
+    rung: usize,
     sets: u8,
     reps: Option<u16>,
     hold: Option<u16>,
     support: usize,
-    fraction: Option<f64>,
+    kg: Option<f64>,
     rm: Option<u8>,
 }
 
 /// How an exercise moves from one week into the next (the adaptation engine's verdicts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// One planned step up (reps, then sets, then less support, then load).
+    /// One planned step up (reps, then sets, then less support, then load, then the next rung).
     Advance,
     /// Same dose again.
     Hold,
     /// Back to the dose before the last step up (one load or level step down).
     Back,
-    /// Back to the previous support level (REG-02).
+    /// Back to the previous support level (REG-02); from two hands, the rung below (seated F0
+    /// at the bottom).
     MoreSupport,
 }
 
-/// What the adaptation rules need to know about an exercise in the plan.
+/// What happened to one slot between two weeks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Moved {
+    /// The dose changed, in words ("reps 12 → 14").
+    Changed(String),
+    /// An advance was asked for but nothing could change, and why.
+    Unchanged(&'static str),
+    /// No advance was asked for (hold, regression, or the deload).
+    NotAsked,
+}
+
+/// What the adaptation rules need to know about a slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemKind {
-    pub exercise_id: String,
-    /// Loaded calf work (pain rules regress it).
+    /// Calf work (pain rules step it back).
     pub calf: bool,
     /// Balance or functional work (balance-loss rule).
     pub balance: bool,
-    /// Has a support ladder.
+    /// Has a support ladder or more than one rung.
     pub support_graded: bool,
 }
 
-/// One exercise's place on its ladder while the weeks are rendered.
 struct State {
     dose: Dose,
     /// Doses before each step up, most recent last: a step back restores the last one.
     earlier: Vec<Dose>,
-    last_support_change: u8,
+    /// The week the support or rung last changed (week 1 counts as a change).
+    last_level_change: u8,
     /// Weeks held or stepped back: schedule-driven progressions (HSR) run this much later.
     lag: u8,
-}
-
-/// A dose one step easier than `dose` when there is no earlier one to return to.
-fn easier(item: &Item<'_>, dose: &Dose) -> Dose {
-    let mut next = dose.clone();
-    if let Some(rm) = dose.rm {
-        next.rm = Some(RM_LADDER.iter().rev().copied().find(|r| *r > rm).unwrap_or(rm));
-    } else if let Some(f) = dose.fraction.filter(|f| *f > 0.0) {
-        next.fraction = Some(round3((f - 0.05).max(0.0)));
-    } else if dose.support > 0 {
-        next.support -= 1;
-    } else if let (Some(reps), Some(start)) = (dose.reps, item.start.reps) {
-        next.reps = Some(reps.saturating_sub(2).max(start.saturating_sub(4)).max(1));
-    } else if let (Some(hold), Some(start)) = (dose.hold, item.start.hold) {
-        next.hold = Some(hold.saturating_sub(5).max(start.saturating_sub(10)).max(5));
-    } else {
-        next.sets = dose.sets.saturating_sub(1).max(1);
-    }
-    next
-}
-
-struct Item<'a> {
-    exercise: &'a Exercise,
-    /// Shared by every prescription of this exercise (cloning is a reference-count bump).
-    id: Arc<str>,
-    name: Arc<str>,
-    why: Arc<str>,
-    why_deload: Arc<str>,
-    role: Role,
-    start: Dose,
-    sets_max: u8,
-    reps_max: Option<u16>,
-    hold_max: Option<u16>,
-    /// Support levels this exercise may use, most support first.
-    supports: Vec<SupportLevel>,
-    /// Heaviest extra load as a fraction of body weight; `None` = no added load.
-    max_fraction: Option<f64>,
-    rest: u16,
-    rpe: Option<u8>,
-    /// Sessions a week this exercise belongs in (from its dosage; e.g. hops 1-2 a week).
-    per_week: u8,
 }
 
 struct HabitPlan<'a> {
@@ -125,19 +180,85 @@ enum HabitKind {
     DailyMinutes { start: u16, step: u16, max: u16 },
     /// Minutes a week, +10% a week up to `max` (WHO 150–300).
     WeeklyMinutes { start: u16, max: u16 },
+    /// Three walks a week dosed to claudication pain, each 30 → 45 minutes (SCR-08).
+    ClaudicationWalks,
+    /// Daily balance practice topping the week up to the fall-track target.
+    BalancePractice,
     /// A routine with a fixed target.
     Routine(&'static str),
 }
 
 pub struct Plan<'a> {
     req: &'a ProgrammeRequest,
-    items: Vec<Item<'a>>,
+    slots: Vec<Slot<'a>>,
     habits: Vec<HabitPlan<'a>>,
     sessions_per_week: u8,
     weeks: u8,
-    deload_every: u8,
+    deload_every: Option<u8>,
+    /// Load step aimed for, and the most a step may add, as a share of the load moved.
     step: f64,
-    fall_risk: bool,
+    max_step: f64,
+    slow_levels: bool,
+    weaker_side: Option<LegSide>,
+    body_mass: f64,
+    balance_track: bool,
+}
+
+/// A ladder entry: an exercise id, an optional variant and the level it starts from when the
+/// catalogue's own ladder does not say.
+#[derive(Clone, Copy)]
+struct Entry {
+    id: &'static str,
+    variant: Option<&'static str>,
+    min_level: Option<u8>,
+}
+
+const fn e(id: &'static str) -> Entry {
+    Entry {
+        id,
+        variant: None,
+        min_level: None,
+    }
+}
+
+/// §4.4 heel raises: seated (F0) → both legs with support (F1–F3) → single leg (F5–F6) → load (F7).
+const STRAIGHT: [Entry; 4] = [
+    e("seated-calf-raise"),
+    e("standing-heel-raise"),
+    e("single-leg-heel-raise"),
+    e("single-leg-heel-raise-dumbbell"),
+];
+/// Bent-knee (soleus) raises: seated soleus push-ups (F0) → wall (F1–F3) → free-standing (F4) →
+/// single leg (F5–F6) → off a step (F7).
+const BENT: [Entry; 5] = [
+    e("soleus-pushup"),
+    e("bent-knee-wall-calf-raise"),
+    e("standing-bent-knee-heel-raise"),
+    e("single-leg-bent-knee-heel-raise"),
+    e("single-leg-bent-knee-step-heel-raise"),
+];
+const TOE: [Entry; 2] = [e("seated-toe-raise"), e("standing-toe-raise")];
+const BALANCE: [Entry; 3] = [
+    e("tandem-stance-and-walk"),
+    e("single-leg-stance"),
+    Entry {
+        id: "single-leg-stance",
+        variant: Some("eyes closed, a hand hovering over the counter"),
+        // Never a starting point: reached by progressing through eyes-open stance.
+        min_level: Some(9),
+    },
+];
+
+/// A slot a goal asks for.
+struct Spec {
+    /// Slots with the same key serve the same purpose: when goals combine, the first one wins.
+    key: &'static str,
+    role: Role,
+    goal: Goal,
+    ladder: Vec<Entry>,
+    why: &'static str,
+    /// 1 = essential; larger numbers are dropped first when a session runs too long.
+    priority: u8,
 }
 
 impl<'a> Plan<'a> {
@@ -148,42 +269,99 @@ impl<'a> Plan<'a> {
         catalogue: &'a Catalogue,
     ) -> Self {
         let kit = Kit::from(req);
-        let mut picks: Vec<(&'static str, Role, Goal, String)> = Vec::new();
-        for goal in &req.goals {
-            picks.extend(select(*goal, start.level, limits, &kit, req));
+        let level = start.level;
+        let mut specs: Vec<Spec> = Vec::new();
+        // The most conservative track first: its choice wins when goals ask for the same slot.
+        for goal in [Goal::FallPrevention, Goal::RunnerEndurance, Goal::Circulation] {
+            if req.goals.contains(&goal) {
+                specs.extend(select(goal, level, limits, &kit));
+            }
         }
         if limits.balance_bundle && !req.goals.contains(&Goal::FallPrevention) {
-            picks.extend(
-                select(Goal::FallPrevention, start.level, limits, &kit, req)
+            specs.extend(
+                select(Goal::FallPrevention, level, limits, &kit)
                     .into_iter()
-                    .filter(|(_, role, _, _)| matches!(role, Role::Balance | Role::Functional)),
+                    .filter(|s| matches!(s.role, Role::Balance | Role::Functional)),
             );
         }
-        let mut items: Vec<Item<'a>> = Vec::new();
-        for (id, role, goal, why) in picks {
-            if items.iter().any(|i| i.exercise.id == id) {
+        if limits.orthostatic {
+            specs.insert(
+                0,
+                Spec {
+                    key: "pre-stand",
+                    role: Role::Routine,
+                    goal: Goal::Circulation,
+                    ladder: vec![e("pre-stand-calf-pump")],
+                    why: "SCR-12: each session starts seated with the pre-stand calf pump (10-20 heel and toe raises), then you rise slowly.",
+                    priority: 0,
+                },
+            );
+        }
+        let ctx = Ctx {
+            req,
+            limits,
+            kit: &kit,
+            start,
+        };
+        let mut slots: Vec<Slot<'a>> = Vec::new();
+        let mut keys: Vec<&'static str> = Vec::new();
+        for spec in specs {
+            // SCR-07: with tendinopathy the protocol is the only calf loading.
+            let extra_calf =
+                limits.tendon_track && spec.goal != Goal::RunnerEndurance && spec.role == Role::Calf;
+            if keys.contains(&spec.key) || extra_calf {
                 continue;
             }
-            if let Some(exercise) = catalogue.get(id).filter(|e| allowed(e, limits, &kit))
-                && let Some(item) = item(exercise, role, goal, why, req, limits, start)
+            if let Some(slot) = ctx.slot(&spec, catalogue)
+                && !slots
+                    .iter()
+                    .any(|s| slot_rung(s, &s.start).id == slot_rung(&slot, &slot.start).id)
             {
-                items.push(item);
+                keys.push(spec.key);
+                slots.push(slot);
             }
         }
-        let mut sessions_per_week = req.days_per_week.unwrap_or(3).clamp(2, 3);
-        if limits.balance_bundle || limits.tendon_track {
-            sessions_per_week = 3;
-        }
+        let tendon = limits.tendon_track;
+        let alfredson = slots.iter().any(|s| s.role == Role::Eccentric);
+        let hsr = slots.iter().any(|s| s.role == Role::Strength);
+        let sessions_per_week = if alfredson {
+            7
+        } else if limits.balance_bundle || tendon {
+            3
+        } else if req.activity_level == ActivityLevel::Sedentary {
+            // §9.0: strength 2 days a week for sedentary adults.
+            2
+        } else {
+            req.days_per_week.unwrap_or(3).clamp(2, 3)
+        };
+        let session_cap = if hsr {
+            HSR_SESSION_MINUTES_CAP
+        } else {
+            SESSION_MINUTES_CAP
+        };
+        fit_sessions(&mut slots, session_cap, limits.weaker_side.is_some());
+        explain(&mut slots, limits);
         let habits = habits(req, limits, catalogue);
         Self {
             req,
-            items,
+            slots,
             habits,
             sessions_per_week,
             weeks: req.weeks.unwrap_or(DEFAULT_WEEKS),
-            deload_every: if req.goals == [Goal::FallPrevention] { 6 } else { 4 },
+            // R3: the tendon protocols have no planned deloads.
+            deload_every: if tendon {
+                None
+            } else if req.goals == [Goal::FallPrevention] {
+                Some(6)
+            } else {
+                Some(4)
+            },
             step: if limits.older { 0.03 } else { 0.05 },
-            fall_risk: limits.fall_risk,
+            max_step: if limits.older { 0.05 } else { 0.10 },
+            slow_levels: limits.slow_levels,
+            weaker_side: limits.weaker_side,
+            body_mass: req.body_mass_kg.unwrap_or(REFERENCE_BODY_MASS_KG),
+            balance_track: req.goals.contains(&Goal::FallPrevention) || limits.fall_risk,
         }
     }
 
@@ -199,197 +377,460 @@ impl<'a> Plan<'a> {
     /// pass), except into deload weeks.
     pub fn weeks(&self) -> Vec<Week> {
         self.weeks_gated(|_, prescriptions| Some(vec![Step::Advance; prescriptions.len()]))
+            .0
     }
 
-    /// What each exercise is, for the adaptation rules.
+    /// What each slot is, for the adaptation rules.
     pub fn kinds(&self) -> Vec<ItemKind> {
-        self.items
+        self.slots
             .iter()
-            .map(|i| ItemKind {
-                exercise_id: i.exercise.id.clone(),
+            .map(|s| ItemKind {
                 calf: matches!(
-                    i.role,
-                    Role::Calf | Role::Strength | Role::Isometric | Role::Plyometric
+                    s.role,
+                    Role::Calf | Role::Strength | Role::Eccentric | Role::Isometric | Role::Plyometric
                 ),
-                balance: matches!(i.role, Role::Balance | Role::Functional),
-                support_graded: i.supports.len() > 1,
+                balance: matches!(s.role, Role::Balance | Role::Functional),
+                support_graded: s.rungs.len() > 1 || s.rungs.iter().any(|r| r.supports.len() > 1),
             })
             .collect()
     }
 
     /// Whether week `number` is a deload week.
     pub fn is_deload(&self, number: u8) -> bool {
-        number.is_multiple_of(self.deload_every)
+        self.deload_every
+            .is_some_and(|every| number.is_multiple_of(every))
     }
 
-    /// Renders the weeks, asking `gate` at the end of each week how each exercise moves into the
-    /// next one. `gate` gets the week's number and its prescriptions (one per exercise, in plan
-    /// order) and answers one step per exercise, or `None` to stop: no further weeks. An
-    /// `Advance` into a deload week is held (deloads change volume, not the level).
-    pub fn weeks_gated(&self, mut gate: impl FnMut(u8, &[Prescription]) -> Option<Vec<Step>>) -> Vec<Week> {
-        let offsets: &[u16] = if self.sessions_per_week == 2 {
-            &[0, 3]
-        } else {
-            &[0, 2, 4]
+    /// Renders the weeks, asking `gate` at the end of each week how each slot moves into the
+    /// next one. `gate` gets the week's number and its prescriptions (one per slot, in plan
+    /// order) and answers one step per slot, or `None` to stop: no further weeks. An `Advance`
+    /// into a deload week is held (deloads change volume, not the level).
+    ///
+    /// Also returns, per week that led into another, what each slot's step changed.
+    pub fn weeks_gated(
+        &self,
+        mut gate: impl FnMut(u8, &[Prescription]) -> Option<Vec<Step>>,
+    ) -> (Vec<Week>, Vec<Vec<Moved>>) {
+        let offsets: Vec<u16> = match self.sessions_per_week {
+            2 => vec![0, 3],
+            3 => vec![0, 2, 4],
+            n => (0..u16::from(n)).collect(),
         };
         let mut states: Vec<State> = self
-            .items
+            .slots
             .iter()
-            .map(|i| State {
-                dose: i.start.clone(),
+            .map(|s| State {
+                dose: s.start.clone(),
                 earlier: Vec::new(),
-                last_support_change: 0,
+                last_level_change: 1,
                 lag: 0,
             })
             .collect();
         let mut out: Vec<Week> = Vec::new();
+        let mut moves: Vec<Vec<Moved>> = Vec::new();
         let mut previous: Option<Vec<Prescription>> = None;
+        let mut stopped = false;
         for number in 1..=self.weeks {
             let deload = self.is_deload(number);
             if let Some(prescribed) = &previous {
                 let Some(steps) = gate(number - 1, prescribed) else {
+                    stopped = true;
                     break;
                 };
-                for (index, (item, state)) in self.items.iter().zip(states.iter_mut()).enumerate() {
-                    let step = steps.get(index).copied().unwrap_or(Step::Hold);
-                    self.apply(item, state, step, number, deload);
-                }
+                let moved = self
+                    .slots
+                    .iter()
+                    .zip(states.iter_mut())
+                    .enumerate()
+                    .map(|(index, (slot, state))| {
+                        let step = steps.get(index).copied().unwrap_or(Step::Hold);
+                        self.apply(slot, state, step, number, deload)
+                    })
+                    .collect();
+                moves.push(moved);
             }
             let exercises: Vec<Prescription> = self
-                .items
+                .slots
                 .iter()
                 .zip(&states)
-                .map(|(item, state)| self.render(item, &state.dose, deload))
+                .map(|(slot, state)| self.render(slot, &state.dose, deload))
                 .collect();
-            let sessions = offsets
-                .iter()
-                .enumerate()
-                .map(|(index, offset)| {
-                    let day = u16::from(number - 1) * 7 + offset + 1;
-                    PlannedSession {
-                        day,
-                        date: self
-                            .req
-                            .start_date
-                            .and_then(|d| d.checked_add_days(Days::new(u64::from(day - 1)))),
-                        exercises: self
-                            .items
-                            .iter()
-                            .zip(&exercises)
-                            .filter(|(item, _)| index < usize::from(item.per_week))
-                            .map(|(_, x)| x.clone())
-                            .collect(),
-                    }
-                })
-                .collect();
-            out.push(Week {
-                number,
-                phase: match number {
-                    1..=4 => Phase::Foundation,
-                    5..=8 => Phase::Build,
-                    _ => Phase::Consolidate,
-                },
-                deload,
-                sessions,
-                habits: self.habits.iter().map(|h| habit_for_week(h, number)).collect(),
-            });
+            out.push(self.week(number, deload, &exercises, &states, &offsets));
             previous = Some(exercises);
         }
-        // The last week is reviewed too (its steps lead nowhere).
-        if let (Some(prescribed), Some(last)) = (&previous, out.last()) {
+        // The last week is reviewed too (its steps lead nowhere), unless a stop ended the plan:
+        // then the stop week was reviewed already.
+        if !stopped && let (Some(prescribed), Some(last)) = (&previous, out.last()) {
             let _ = gate(last.number, prescribed);
         }
-        out
+        (out, moves)
     }
 
-    /// Moves one exercise into week `number`.
-    fn apply(&self, item: &Item<'_>, state: &mut State, step: Step, number: u8, deload: bool) {
-        match step {
-            Step::Advance if deload => {}
-            Step::Advance => {
-                let support_ok = !self.fall_risk || number.saturating_sub(state.last_support_change) >= 2;
-                if let Some(next) =
-                    self.advance(item, &state.dose, number.saturating_sub(state.lag), support_ok)
-                {
-                    if next.support != state.dose.support {
-                        state.last_support_change = number;
-                    }
-                    state.earlier.push(std::mem::replace(&mut state.dose, next));
+    /// One week's document: sessions, habits and totals.
+    fn week(
+        &self,
+        number: u8,
+        deload: bool,
+        exercises: &[Prescription],
+        states: &[State],
+        offsets: &[u16],
+    ) -> Week {
+        let n = offsets.len();
+        let sessions: Vec<PlannedSession> = offsets
+            .iter()
+            .enumerate()
+            .map(|(index, offset)| {
+                let day = u16::from(number - 1) * 7 + offset + 1;
+                PlannedSession {
+                    day,
+                    date: self
+                        .req
+                        .start_date
+                        .and_then(|d| d.checked_add_days(Days::new(u64::from(day - 1)))),
+                    exercises: self
+                        .slots
+                        .iter()
+                        .zip(exercises)
+                        .zip(states)
+                        .filter(|((slot, _), state)| {
+                            in_session(index, n, slot_rung(slot, &state.dose).per_week)
+                        })
+                        .map(|((_, x), _)| x.clone())
+                        .collect(),
                 }
+            })
+            .collect();
+        let mut calf_seconds = 0u32;
+        let mut balance_seconds = 0u32;
+        let mut longest = 0u32;
+        for (index, session) in sessions.iter().enumerate() {
+            let mut total = 0u32;
+            for ((slot, x), state) in self.slots.iter().zip(exercises).zip(states) {
+                if !in_session(index, n, slot_rung(slot, &state.dose).per_week) {
+                    continue;
+                }
+                let rung = slot_rung(slot, &state.dose);
+                total += seconds_with_rest(rung, x);
+                if slot.calf {
+                    calf_seconds += work_seconds_per_leg(rung, x) * u32::from(x.times_per_day.unwrap_or(1));
+                }
+                if matches!(slot.role, Role::Balance | Role::Functional) {
+                    balance_seconds += seconds_with_rest(rung, x);
+                }
+            }
+            let _ = session;
+            longest = longest.max(total);
+        }
+        let session_balance = u16::try_from(balance_seconds.div_ceil(60)).unwrap_or(u16::MAX);
+        let target = balance_target(number);
+        let practice_per_day = target.saturating_sub(session_balance).div_ceil(7).max(5);
+        let habits: Vec<Habit> = self
+            .habits
+            .iter()
+            .filter(|h| !matches!(h.kind, HabitKind::BalancePractice) || self.balance_track)
+            .map(|h| habit_for_week(h, number, practice_per_day))
+            .collect();
+        let balance_minutes = if self.balance_track {
+            session_balance + practice_per_day * 7
+        } else {
+            session_balance
+        };
+        Week {
+            number,
+            phase: match number {
+                1..=4 => Phase::Foundation,
+                5..=8 => Phase::Build,
+                _ => Phase::Consolidate,
+            },
+            deload,
+            sessions,
+            habits,
+            volume: WeekVolume {
+                calf_seconds_per_leg: calf_seconds,
+                balance_minutes,
+                longest_session_minutes: u16::try_from(longest.div_ceil(60)).unwrap_or(u16::MAX),
+            },
+        }
+    }
+
+    /// Moves one slot into week `number`.
+    fn apply(&self, slot: &Slot<'_>, state: &mut State, step: Step, number: u8, deload: bool) -> Moved {
+        let before = state.dose.clone();
+        match step {
+            Step::Advance if deload => return Moved::NotAsked,
+            Step::Advance => {
+                let level_ok = !self.slow_levels
+                    || number.saturating_sub(state.last_level_change) >= WEEKS_PER_LEVEL_SLOW;
+                return match self.advance(slot, &state.dose, number.saturating_sub(state.lag), level_ok) {
+                    Ok((next, what)) => {
+                        if next.support != before.support || next.rung != before.rung {
+                            state.last_level_change = number;
+                        }
+                        state.earlier.push(std::mem::replace(&mut state.dose, next));
+                        Moved::Changed(what)
+                    }
+                    Err(why) => Moved::Unchanged(why),
+                };
             }
             Step::Hold => state.lag = state.lag.saturating_add(1),
-            Step::MoreSupport if state.dose.support > 0 => {
-                state.dose.support -= 1;
-                // Earlier doses never had less support than now: a later step back then changes
-                // one thing only.
-                let cap = state.dose.support;
-                state
-                    .earlier
-                    .iter_mut()
-                    .for_each(|d| d.support = d.support.min(cap));
-                state.last_support_change = number;
+            Step::MoreSupport => {
+                if state.dose.support > 0 {
+                    state.dose.support -= 1;
+                    // Earlier doses never had less support than now: a later step back then
+                    // changes one thing only.
+                    let (rung, cap) = (state.dose.rung, state.dose.support);
+                    state
+                        .earlier
+                        .iter_mut()
+                        .filter(|d| d.rung == rung)
+                        .for_each(|d| d.support = d.support.min(cap));
+                } else if state.dose.rung > 0 {
+                    state.dose = self.first_dose(slot, state.dose.rung - 1, true);
+                    let rung = state.dose.rung;
+                    state.earlier.retain(|d| d.rung <= rung);
+                }
                 state.lag = state.lag.saturating_add(1);
             }
-            Step::Back | Step::MoreSupport => {
-                let easier = state.earlier.pop().unwrap_or_else(|| easier(item, &state.dose));
-                if easier.support != state.dose.support {
-                    state.last_support_change = number;
-                }
+            Step::Back => {
+                let easier = state
+                    .earlier
+                    .pop()
+                    .unwrap_or_else(|| self.easier(slot, &state.dose));
                 state.dose = easier;
                 state.lag = state.lag.saturating_add(1);
             }
         }
+        if state.dose.support != before.support || state.dose.rung != before.rung {
+            state.last_level_change = number;
+        }
+        Moved::NotAsked
     }
 
-    /// The next week's dose: exactly one change, or none when everything is at its target.
-    fn advance(&self, item: &Item<'_>, dose: &Dose, week: u8, support_ok: bool) -> Option<Dose> {
+    /// The first dose on rung `index`: the start of its ranges, the most support (or, coming
+    /// down, `least_support`: the least support it has, the level just below the rung above).
+    fn first_dose(&self, slot: &Slot<'_>, index: usize, least_support: bool) -> Dose {
+        let rung = slot.rungs.get(index).or(slot.rungs.first());
+        let Some(rung) = rung else {
+            return slot.start.clone();
+        };
+        Dose {
+            rung: index.min(slot.rungs.len().saturating_sub(1)),
+            sets: rung.sets.0,
+            reps: rung.reps.map(|r| r.0),
+            hold: rung.hold.map(|h| h.0),
+            support: if least_support {
+                rung.supports.len().saturating_sub(1)
+            } else {
+                0
+            },
+            kg: match rung.load {
+                LoadRule::External {
+                    start,
+                    required: true,
+                    ..
+                } => Some(start),
+                _ => None,
+            },
+            rm: (rung.load == LoadRule::Rm).then_some(15),
+        }
+    }
+
+    /// A dose one step easier than `dose` when there is no earlier one to return to.
+    fn easier(&self, slot: &Slot<'_>, dose: &Dose) -> Dose {
+        let rung = slot_rung(slot, dose);
         let mut next = dose.clone();
-        if item.role == Role::Strength {
-            let target = hsr_rm(week);
+        if let Some(rm) = dose.rm {
+            next.rm = Some(RM_LADDER.iter().rev().copied().find(|r| *r > rm).unwrap_or(rm));
+        } else if let (Some(kg), LoadRule::External { start, required, .. }) = (dose.kg, rung.load) {
+            // REG-03: about 10% lighter.
+            let lighter = round_half_down(kg * 0.9);
+            next.kg = if lighter >= start || required {
+                Some(lighter.max(0.5))
+            } else {
+                None
+            };
+        } else if dose.support > 0 {
+            next.support -= 1;
+        } else if let (Some(reps), Some((min, _))) = (dose.reps, rung.reps) {
+            next.reps = Some(reps.saturating_sub(2).max(min.saturating_sub(4)).max(1));
+        } else if let (Some(hold), Some((min, _))) = (dose.hold, rung.hold) {
+            next.hold = Some(hold.saturating_sub(5).max(min.saturating_sub(10)).max(5));
+        } else if dose.sets > 1 {
+            next.sets -= 1;
+        } else if dose.rung > 0 {
+            return self.first_dose(slot, dose.rung - 1, true);
+        }
+        next
+    }
+
+    /// The next week's dose and what changed, or why nothing could.
+    fn advance(
+        &self,
+        slot: &Slot<'_>,
+        dose: &Dose,
+        week: u8,
+        level_ok: bool,
+    ) -> Result<(Dose, String), &'static str> {
+        let rung = slot_rung(slot, dose);
+        let mut next = dose.clone();
+        if slot.role == Role::Strength {
+            let (sets, target) = hsr_schedule(week);
             // One rung of the RM ladder at a time, never past this week's schedule.
             if let Some(current) = dose.rm.filter(|current| target < *current) {
-                let rung = RM_LADDER.iter().copied().find(|r| *r < current).unwrap_or(target);
-                next.rm = Some(rung.max(target));
-                return Some(next);
+                let rm = RM_LADDER
+                    .iter()
+                    .copied()
+                    .find(|r| *r < current)
+                    .unwrap_or(target)
+                    .max(target);
+                next.rm = Some(rm);
+                next.sets = sets.max(dose.sets);
+                let sets_note = if next.sets > dose.sets {
+                    format!(", {} sets", next.sets)
+                } else {
+                    String::new()
+                };
+                return Ok((
+                    next,
+                    format!("load {current}RM → {rm}RM{sets_note} (heavy slow resistance schedule)"),
+                ));
             }
-            return None;
+            return Err("already at this week's step of the heavy slow resistance schedule");
         }
-        if let (Some(reps), Some(max)) = (dose.reps, item.reps_max)
+        if slot.role == Role::Routine {
+            return Err("a fixed routine: it does not progress");
+        }
+        let volume = |d: &Dose| {
+            d.sets as f64
+                * f64::from(
+                    d.reps.map_or(0, |r| u32::from(r) * u32::from(rung.rep_seconds))
+                        + d.hold.map_or(0, u32::from),
+                )
+        };
+        if let (Some(reps), Some((_, max))) = (dose.reps, rung.reps)
             && reps < max
         {
-            next.reps = Some((reps + 2).min(max));
-            return Some(next);
+            let reps_next = (reps + (reps / 5).clamp(1, 2)).min(max);
+            next.reps = Some(reps_next);
+            return Ok((next, format!("reps {reps} → {reps_next}")));
         }
-        if let (Some(hold), Some(max)) = (dose.hold, item.hold_max)
+        if let (Some(hold), Some((_, max))) = (dose.hold, rung.hold)
             && hold < max
         {
-            next.hold = Some((hold + 5).min(max));
-            return Some(next);
+            let hold_next = (hold + (hold / 5).clamp(1, 5)).min(max);
+            next.hold = Some(hold_next);
+            return Ok((next, format!("hold {hold} s → {hold_next} s")));
         }
-        if dose.sets < item.sets_max {
-            next.sets += 1;
-            return Some(next);
-        }
-        if support_ok && dose.support + 1 < item.supports.len() {
-            next.support += 1;
-            return Some(next);
-        }
-        if let Some(max) = item.max_fraction {
-            let current = dose.fraction.unwrap_or(0.0);
-            // The step is relative to the total load moved (body weight + extra).
-            let stepped = round3((1.0 + current) * (1.0 + self.step) - 1.0);
-            if stepped <= max + 1e-9 {
-                next.fraction = Some(stepped);
-                return Some(next);
+        if dose.sets < rung.sets.1 {
+            // One more set, with fewer reps (or shorter holds) so the week's volume rises by at
+            // most 20%; the reps then climb again.
+            let sets = f64::from(dose.sets);
+            let rebalance = |x: u16, min: u16| {
+                let fitted = (sets * f64::from(x) * (1.0 + VOLUME_STEP) / (sets + 1.0)).floor() as u16;
+                (fitted >= min).then_some(fitted.min(x))
+            };
+            let reps = match (dose.reps, rung.reps) {
+                (Some(r), Some((min, _))) => rebalance(r, min).map(Some),
+                _ => Some(None),
+            };
+            let hold = match (dose.hold, rung.hold) {
+                (Some(h), Some((min, _))) => rebalance(h, min).map(Some),
+                _ => Some(None),
+            };
+            if let (Some(reps), Some(hold)) = (reps, hold) {
+                let mut candidate = dose.clone();
+                candidate.sets += 1;
+                candidate.reps = reps.or(dose.reps);
+                candidate.hold = hold.or(dose.hold);
+                if volume(&candidate) <= volume(dose) * (1.0 + VOLUME_STEP) + 1e-9 {
+                    let what = match (dose.reps, candidate.reps, dose.hold, candidate.hold) {
+                        (Some(a), Some(b), _, _) if a != b => {
+                            format!("sets {} → {} at {b} reps", dose.sets, candidate.sets)
+                        }
+                        (_, _, Some(a), Some(b)) if a != b => {
+                            format!("sets {} → {} of {b} s", dose.sets, candidate.sets)
+                        }
+                        _ => format!("sets {} → {}", dose.sets, candidate.sets),
+                    };
+                    return Ok((candidate, what));
+                }
             }
         }
-        None
+        if dose.support + 1 < rung.supports.len() {
+            if !level_ok {
+                return Err("support changes at most every 2 weeks at 80 and over or with fall risk (§9.2)");
+            }
+            next.support += 1;
+            let name = |i: usize| rung.supports.get(i).map_or("", |s| support_words(*s));
+            let what = format!("support {} → {}", name(dose.support), name(next.support));
+            return Ok((next, what));
+        }
+        if let LoadRule::External {
+            start, max, standing, ..
+        } = rung.load
+        {
+            match dose.kg {
+                None => {
+                    next.kg = Some(start);
+                    // §9.3 R1: load goes on and the reps drop back to the bottom of the range.
+                    next.reps = rung.reps.map(|r| r.0).or(dose.reps);
+                    let reps_note = match (dose.reps, next.reps) {
+                        (Some(a), Some(b)) if a != b => format!(", reps {a} → {b}"),
+                        _ => String::new(),
+                    };
+                    return Ok((next, format!("added load: {} kg{reps_note}", kg_words(start))));
+                }
+                Some(kg) => {
+                    if let Some(heavier) = self.heavier(kg, max, standing) {
+                        next.kg = Some(heavier);
+                        return Ok((
+                            next,
+                            format!("load {} kg → {} kg", kg_words(kg), kg_words(heavier)),
+                        ));
+                    }
+                }
+            }
+        }
+        if dose.rung + 1 < slot.rungs.len() {
+            if !level_ok {
+                return Err("level changes at most every 2 weeks at 80 and over or with fall risk (§9.2)");
+            }
+            let mut candidate = self.first_dose(slot, dose.rung + 1, false);
+            // A new exercise starts no bigger than this one's volume plus 20%.
+            let new = slot_rung(slot, &candidate);
+            if let Some(reps) = candidate.reps {
+                let allowed = volume(dose) * (1.0 + VOLUME_STEP);
+                let per_rep = f64::from(candidate.sets) * f64::from(new.rep_seconds.max(1));
+                let fitted = (allowed / per_rep).floor() as u16;
+                candidate.reps = Some(reps.min(fitted.max(1)));
+            }
+            let what = match new.variant {
+                Some(v) => format!("next exercise: {} ({v})", new.name),
+                None => format!("next exercise: {}", new.name),
+            };
+            return Ok((candidate, what));
+        }
+        Err("at the top of its ladder: keep this dose and retest")
     }
 
-    fn render(&self, item: &Item<'_>, dose: &Dose, deload: bool) -> Prescription {
-        let e = item.exercise;
+    /// The next load in kilograms, or `None` when the step would be too big or past `max`.
+    fn heavier(&self, kg: f64, max: f64, standing: bool) -> Option<f64> {
+        let moved = if standing { self.body_mass + kg } else { kg };
+        let next = if standing && self.step < 0.05 {
+            // Older adults: 1 kg at a time (§9.2: 1-3 kg after F6).
+            kg + 1.0
+        } else {
+            round_half_up(kg + moved * self.step)
+        };
+        let ok = next <= max + 1e-9 && (next - kg) <= moved * self.max_step + 1e-9;
+        ok.then_some(next)
+    }
+
+    fn render(&self, slot: &Slot<'_>, dose: &Dose, deload: bool) -> Prescription {
+        let rung = slot_rung(slot, dose);
+        let e = rung.exercise;
         let sets = if deload {
-            if self.deload_every == 6 {
+            if self.deload_every == Some(6) {
                 dose.sets.saturating_sub(1).max(1)
             } else {
                 // About 60-70% of the volume (§9.4).
@@ -398,72 +839,501 @@ impl<'a> Plan<'a> {
         } else {
             dose.sets
         };
-        let load = match (dose.rm, dose.fraction) {
+        let support = rung
+            .supports
+            .get(dose.support)
+            .copied()
+            .unwrap_or(SupportLevel::TwoHands);
+        let load = match (dose.rm, dose.kg) {
             (Some(rm), _) => Load {
                 kind: LoadKind::RepetitionMaximum,
-                fraction_of_body_weight: None,
                 kg: None,
                 repetition_maximum: Some(rm),
+                placement: Some(if e.position == Position::Machine {
+                    LoadPlacement::Machine
+                } else if e.position == Position::Seated {
+                    LoadPlacement::OnKnees
+                } else {
+                    LoadPlacement::InHand
+                }),
             },
-            (None, Some(f)) if f > 0.0 => Load {
-                kind: LoadKind::BodyWeightFraction,
-                fraction_of_body_weight: Some(f),
-                kg: self.req.body_mass_kg.map(|m| (m * f * 2.0).round() / 2.0),
+            (None, Some(kg)) => Load {
+                kind: LoadKind::External,
+                kg: Some(kg),
                 repetition_maximum: None,
+                placement: Some(if e.position == Position::Seated {
+                    LoadPlacement::OnKnees
+                } else if matches!(support, SupportLevel::TwoHands) {
+                    LoadPlacement::Backpack
+                } else {
+                    LoadPlacement::InHand
+                }),
             },
             _ => Load::BODYWEIGHT,
         };
-        let reps = match (item.role, dose.rm) {
-            (Role::Strength, Some(rm)) => Some(u16::from(rm)),
+        let reps = match (slot.role, dose.rm) {
+            // At the RM the last reps are RPE 9-10; a lower effort cap stops that many reps short.
+            (Role::Strength, Some(rm)) => {
+                let short = 9u8.saturating_sub(rung.rpe.unwrap_or(9));
+                Some(u16::from(rm.saturating_sub(short).max(1)))
+            }
             _ => dose.reps,
         };
-        let rationale = if deload {
-            Arc::clone(&item.why_deload)
-        } else {
-            Arc::clone(&item.why)
-        };
         Prescription {
-            exercise_id: Arc::clone(&item.id),
-            name: Arc::clone(&item.name),
+            exercise_id: Arc::clone(&rung.id),
+            name: Arc::clone(&rung.name),
             sets,
             reps,
             hold_seconds: dose.hold,
             minutes: None,
             tempo: e.tempo,
             load,
-            rpe_target: item.rpe,
-            support_level: item
-                .supports
-                .get(dose.support)
-                .copied()
-                .unwrap_or(SupportLevel::TwoHands),
-            rest_seconds: item.rest,
-            side: if e.laterality == Laterality::SingleLeg {
+            rpe_target: rung.rpe,
+            support_level: support,
+            rest_seconds: rung.rest,
+            side: if rung.single_leg {
                 Side::EachLeg
             } else {
                 Side::Both
             },
-            rationale,
+            variant: rung.variant,
+            weaker_side: self
+                .weaker_side
+                .filter(|_| rung.single_leg && slot.calf)
+                .map(|side| WeakerSide { side, extra_sets: 1 }),
+            times_per_day: slot.times_per_day,
+            rationale: Arc::clone(if deload { &rung.why_deload } else { &rung.why }),
         }
+    }
+}
+
+fn slot_rung<'s, 'a>(slot: &'s Slot<'a>, dose: &Dose) -> &'s Rung<'a> {
+    // A slot always has at least one rung (`Ctx::slot` returns `None` otherwise).
+    #[allow(clippy::indexing_slicing)]
+    slot.rungs.get(dose.rung).unwrap_or(&slot.rungs[0])
+}
+
+/// Whether the session at `index` (of `n` in the week) includes work done `per_week` times:
+/// spread evenly, never on consecutive sessions when there is room.
+fn in_session(index: usize, n: usize, per_week: u8) -> bool {
+    let k = usize::from(per_week).max(1);
+    if k >= n {
+        return true;
+    }
+    let spacing = n.div_ceil(k);
+    index.is_multiple_of(spacing) && index / spacing < k
+}
+
+/// Balance and functional minutes the fall track aims for in week `number`.
+pub fn balance_target(number: u8) -> u16 {
+    (BALANCE_START_MINUTES + 20 * u16::from(number.saturating_sub(1))).min(BALANCE_TARGET_MINUTES)
+}
+
+/// Seconds of work per leg in one session of this prescription.
+fn work_seconds_per_leg(rung: &Rung<'_>, x: &Prescription) -> u32 {
+    let per_set = match (x.reps, x.hold_seconds) {
+        (Some(r), _) => u32::from(r) * u32::from(rung.rep_seconds),
+        (None, Some(h)) => u32::from(h),
+        (None, None) => 0,
+    };
+    u32::from(x.sets) * per_set
+}
+
+/// Seconds one session of this prescription takes: both legs' work and the rests.
+fn seconds_with_rest(rung: &Rung<'_>, x: &Prescription) -> u32 {
+    let legs = if rung.single_leg { 2 } else { 1 };
+    let extra = u32::from(x.weaker_side.map_or(0, |w| w.extra_sets));
+    let per_set_work = work_seconds_per_leg(rung, x) / u32::from(x.sets.max(1));
+    let sets = u32::from(x.sets);
+    (sets * legs + extra) * per_set_work + (sets + extra) * u32::from(rung.rest)
+}
+
+/// The session length a slot can reach, seconds: its largest dose on any rung.
+fn max_seconds(slot: &Slot<'_>, weaker_side: bool) -> u32 {
+    slot.rungs
+        .iter()
+        .map(|r| {
+            let legs = if r.single_leg { 2 } else { 1 };
+            let extra = u32::from(weaker_side && r.single_leg && slot.calf);
+            let work = r.reps.map_or(0, |x| u32::from(x.1) * u32::from(r.rep_seconds))
+                + r.hold.map_or(0, |x| u32::from(x.1));
+            let sets = u32::from(if slot.role == Role::Strength { 4 } else { r.sets.1 });
+            (sets * legs + extra) * work + (sets + extra) * u32::from(r.rest)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Keeps the longest possible session under `cap` minutes: drops the least essential slots
+/// first (stretches and hops, then the second exercise of a pattern), then trims the top of
+/// the set ranges of the largest slots.
+fn fit_sessions(slots: &mut Vec<Slot<'_>>, cap: u16, weaker_side: bool) {
+    let cap = u32::from(cap) * 60;
+    loop {
+        let total: u32 = slots.iter().map(|s| max_seconds(s, weaker_side)).sum();
+        if total <= cap {
+            return;
+        }
+        if let Some((index, _)) = slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.priority > 1)
+            .max_by_key(|(i, s)| (s.priority, *i))
+        {
+            slots.remove(index);
+            continue;
+        }
+        let trimmable = |r: &Rung<'_>| r.sets.1 > r.sets.0.max(1) || r.reps.is_some_and(|(lo, hi)| hi > lo);
+        let largest = slots
+            .iter_mut()
+            .filter(|s| !matches!(s.role, Role::Strength | Role::Eccentric) && s.rungs.iter().any(trimmable))
+            .max_by_key(|s| max_seconds(s, weaker_side));
+        let Some(slot) = largest else {
+            return;
+        };
+        for r in slot.rungs.iter_mut() {
+            if r.sets.1 > r.sets.0.max(1) {
+                r.sets.1 -= 1;
+            } else if let Some((lo, hi)) = r.reps.filter(|(lo, hi)| hi > lo) {
+                // Then the top of the rep range, a tenth at a time.
+                r.reps = Some((lo, (hi - (hi / 10).max(1)).max(lo)));
+            }
+        }
+    }
+}
+
+/// What the builder needs to turn specs into slots.
+struct Ctx<'r> {
+    req: &'r ProgrammeRequest,
+    limits: &'r Limits,
+    kit: &'r Kit,
+    start: &'r StartLevel,
+}
+
+impl Ctx<'_> {
+    fn slot<'a>(&self, spec: &Spec, catalogue: &'a Catalogue) -> Option<Slot<'a>> {
+        let exercises: Vec<(&'a Exercise, Entry)> = spec
+            .ladder
+            .iter()
+            .filter_map(|entry| catalogue.get(entry.id).map(|x| (x, *entry)))
+            .filter(|(x, _)| allowed(x, self.limits, self.kit))
+            .collect();
+        let count = exercises.len();
+        let rungs: Vec<Rung<'a>> = exercises
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, (x, entry))| self.rung(spec, x, entry, index + 1 == count))
+            .collect();
+        let first = rungs.first()?;
+        let calf = matches!(
+            spec.role,
+            Role::Calf | Role::Strength | Role::Eccentric | Role::Isometric | Role::Plyometric
+        ) && first.exercise.soleus_bias != SoleusBias::NotApplicable;
+        let level = self.start.level;
+        let index = rungs.iter().rposition(|r| r.min_level <= level).unwrap_or(0);
+        let rung = rungs.get(index)?;
+        let wanted = support_rank(self.start.support);
+        // The least support that still gives at least the support the start level calls for.
+        let support = rung
+            .supports
+            .iter()
+            .rposition(|s| support_rank(*s) <= wanted)
+            .unwrap_or(0);
+        let start = Dose {
+            rung: index,
+            sets: if spec.role == Role::Strength {
+                3
+            } else {
+                rung.sets.0
+            },
+            reps: rung.reps.map(|r| r.0),
+            hold: rung.hold.map(|h| h.0),
+            support,
+            kg: match rung.load {
+                LoadRule::External {
+                    start,
+                    required: true,
+                    ..
+                } => Some(start),
+                _ => None,
+            },
+            rm: (spec.role == Role::Strength).then_some(15),
+        };
+        Some(Slot {
+            role: spec.role,
+            calf,
+            times_per_day: (spec.role == Role::Eccentric).then_some(2),
+            rungs,
+            start,
+            priority: spec.priority,
+        })
+    }
+
+    fn rung<'a>(&self, spec: &Spec, x: &'a Exercise, entry: Entry, last: bool) -> Option<Rung<'a>> {
+        let (req, limits) = (self.req, self.limits);
+        let dosage: &Dosage = x.dosage.get(&spec.goal).or_else(|| x.dosage.values().next())?;
+        let novice = matches!(
+            req.activity_level,
+            ActivityLevel::Sedentary | ActivityLevel::LightlyActive
+        );
+        let range8 = |r: Option<crate::catalogue::model::Range>, d: (u8, u8)| {
+            r.map_or(d, |r| {
+                let lo = u8::try_from(r.min).unwrap_or(d.0).max(1);
+                (lo, u8::try_from(r.max).unwrap_or(d.1).max(lo))
+            })
+        };
+        let range16 = |r: crate::catalogue::model::Range| {
+            let lo = u16::try_from(r.min).unwrap_or(10).max(1);
+            (lo, u16::try_from(r.max).unwrap_or(15).max(lo))
+        };
+        let single_leg = x.laterality == Laterality::SingleLeg;
+        let mut sets = range8(dosage.sets, (2, 3));
+        let mut reps = dosage.reps.map(range16);
+        let cap = |s: u16| s.min(limits.max_hold_seconds);
+        let hold = dosage.hold_seconds.map(range16).map(|(a, b)| (cap(a), cap(b)));
+        match spec.role {
+            Role::Calf if limits.fall_risk && x.position != Position::Seated => {
+                // §9.2, 80 and over or at fall risk: 1 → 2 sets of 5 → 10.
+                sets = (1, 2);
+                reps = Some((5, 10));
+            }
+            Role::Strength => {
+                sets = (3, 4);
+                reps = Some((6, 15));
+            }
+            Role::Eccentric => {
+                sets = (3, 3);
+                reps = Some((15, 15));
+            }
+            _ => {}
+        }
+        // The novice rule: single-leg work starts below the test's maximum (§9.0, §8.5).
+        if let (Some(test), true, Some((lo, hi))) = (
+            req.baseline_heel_raise,
+            single_leg && spec.role == Role::Calf,
+            reps,
+        ) {
+            let ceiling = (test.weaker() * 4 / 5).max(5);
+            if ceiling < lo {
+                reps = Some((ceiling, hi.max(ceiling)));
+            }
+        }
+        let mut supports: Vec<SupportLevel> = x.support_levels.clone();
+        if limits.single_leg_supported && single_leg {
+            supports.retain(|s| *s != SupportLevel::None);
+        }
+        if limits.fall_risk {
+            supports.retain(|s| *s != SupportLevel::None);
+        }
+        if supports.is_empty() {
+            return None;
+        }
+        let can_load =
+            !limits.bodyweight_only && self.kit.has(Equipment::FreeWeight) && !x.clinician_cleared_only;
+        let needs_weight = x.equipment.contains(&Equipment::FreeWeight);
+        let seated = x.position == Position::Seated;
+        let heavy = req.body_mass_kg.is_some_and(|m| m >= HEAVY_BODY_MASS_KG);
+        let reference = req.body_mass_kg.unwrap_or(REFERENCE_BODY_MASS_KG).min(90.0);
+        let external = |required: bool| -> LoadRule {
+            if seated {
+                // §9.3: a weight on the knees the person can lift 15-20 times [ENG starting points].
+                let start = if limits.older {
+                    10.0
+                } else {
+                    match req.activity_level {
+                        ActivityLevel::Sedentary | ActivityLevel::LightlyActive => 5.0,
+                        ActivityLevel::Active => 10.0,
+                        ActivityLevel::Trained => 15.0,
+                    }
+                };
+                LoadRule::External {
+                    start,
+                    max: if limits.older { 20.0 } else { 40.0 },
+                    standing: false,
+                    required,
+                }
+            } else if limits.older || limits.fall_risk {
+                // §9.2: 1-3 kg after F6.
+                LoadRule::External {
+                    start: 1.0,
+                    max: 3.0,
+                    standing: true,
+                    required,
+                }
+            } else {
+                let share = if spec.goal == Goal::RunnerEndurance {
+                    0.20
+                } else {
+                    0.10
+                };
+                LoadRule::External {
+                    start: round_half_up((reference * 0.05).max(2.0)),
+                    max: round_half_up(reference * share),
+                    standing: true,
+                    required,
+                }
+            }
+        };
+        let load = match spec.role {
+            Role::Strength => LoadRule::Rm,
+            _ if needs_weight => {
+                if !can_load || (!seated && heavy) {
+                    return None;
+                }
+                external(true)
+            }
+            Role::Calf | Role::Isometric
+                if last
+                    && can_load
+                    && (seated || !heavy)
+                    && !(spec.goal == Goal::Circulation && limits.older)
+                    && !(spec.role == Role::Isometric && limits.tendon_track) =>
+            {
+                external(false)
+            }
+            _ => LoadRule::None,
+        };
+        let rpe = match spec.role {
+            Role::Strength => Some(9),
+            Role::Isometric => Some(8),
+            Role::Calf | Role::Plyometric | Role::Eccentric => Some(if novice { 6 } else { 7 }),
+            _ => None,
+        }
+        .map(|r: u8| r.min(limits.rpe_cap));
+        let rep_seconds = x.tempo.map_or(2, |t| {
+            u16::try_from(t.up_seconds + t.hold_seconds + t.down_seconds).unwrap_or(3)
+        });
+        let rep_seconds = if x.category == Category::Plyometric {
+            1
+        } else {
+            rep_seconds.max(1)
+        };
+        Some(Rung {
+            exercise: x,
+            role: spec.role,
+            spec_why: spec.why,
+            id: Arc::from(x.id.as_str()),
+            name: Arc::from(x.name.as_str()),
+            variant: entry.variant,
+            // Written once the session cap has settled the ranges (`explain`).
+            why_deload: Arc::from(""),
+            why: Arc::from(""),
+            sets,
+            reps,
+            hold,
+            supports,
+            rest: dosage
+                .rest_seconds
+                .map_or(60, |r| u16::try_from(r.min).unwrap_or(60)),
+            per_week: dosage
+                .sessions_per_week
+                .map_or(7, |w| u8::try_from(w.max).unwrap_or(7))
+                .max(1),
+            rpe,
+            load,
+            rep_seconds,
+            single_leg,
+            min_level: entry
+                .min_level
+                .or_else(|| x.ladder.map(|l| u8::try_from(l.min).unwrap_or(0)))
+                .unwrap_or(0),
+        })
+    }
+}
+
+/// Writes each rung's rationale from the dose ranges it ended up with.
+fn explain(slots: &mut [Slot<'_>], limits: &Limits) {
+    for rung in slots.iter_mut().flat_map(|s| s.rungs.iter_mut()) {
+        let why = rationale(rung, limits);
+        rung.why_deload = Arc::from(format!("{why} Deload week: fewer sets, same intensity (§9.4)."));
+        rung.why = Arc::from(why);
+    }
+}
+
+/// Why this exercise at this dose: the rule, then the dose range actually prescribed.
+fn rationale(rung: &Rung<'_>, limits: &Limits) -> String {
+    let (x, rpe, reps, hold, load) = (rung.exercise, rung.rpe, rung.reps, rung.hold, rung.load);
+    let mut why = String::from(rung.spec_why);
+    if let Some(v) = rung.variant {
+        why.push_str(&format!(" This rung: {} with {v}.", x.name));
+    }
+    match (reps, hold, rung.role) {
+        (_, _, Role::Strength) if rpe.is_some_and(|r| r < 9) => why.push_str(&format!(
+            " The load is the heaviest you could lift for the RM count, 3 s up and 3 s down, and each set stops {} reps short of it (about RPE {}, the effort cap); the RM steps from 15 towards 6 over the weeks.",
+            9 - rpe.unwrap_or(9),
+            rpe.unwrap_or(9)
+        )),
+        (_, _, Role::Strength) => why.push_str(
+            " Each set is done with the heaviest load you can lift for the prescribed reps (RPE 9), 3 s up and 3 s down; the RM steps from 15 towards 6 over the weeks.",
+        ),
+        (Some((a, b)), _, _) if a == b => why.push_str(&format!(" {a} reps a set.")),
+        (Some((a, b)), _, _) => why.push_str(&format!(" Reps build from {a} to {b} a set.")),
+        (None, Some((a, b)), _) if a == b => why.push_str(&format!(" Holds of {a} s.")),
+        (None, Some((a, b)), _) => why.push_str(&format!(" Holds build from {a} to {b} s.")),
+        _ => {}
+    }
+    if let Some(r) = rpe.filter(|_| rung.role != Role::Strength) {
+        why.push_str(&format!(" Effort about RPE {r}/10."));
+    }
+    if limits.max_hold_seconds < 45 && hold.is_some() {
+        why.push_str(" Holds are capped at 15 s and you keep breathing (SCR-04).");
+    }
+    if matches!(rung.role, Role::Calf) && reps.is_some() {
+        why.push_str(" If the last set feels easy, do 1-2 extra reps: two sessions in a row like that move you up (2-for-2).");
+    }
+    if let LoadRule::External { standing, .. } = load {
+        why.push_str(if standing {
+            " Added load comes in small steps of the total load moved (LOAD-STEP); the kilograms are a starting suggestion: adjust on the first day."
+        } else {
+            " Start with a weight on the knees you could lift 15-20 times (the kilograms are a suggestion), then add 2-10% when you pass 2-for-2."
+        });
+    }
+    why
+}
+
+fn support_rank(s: SupportLevel) -> usize {
+    SupportLevel::ALL.iter().position(|a| *a == s).unwrap_or(0)
+}
+
+fn support_words(s: SupportLevel) -> &'static str {
+    match s {
+        SupportLevel::Chair => "seated",
+        SupportLevel::TwoHands => "two hands",
+        SupportLevel::OneHand => "one hand",
+        SupportLevel::Fingertip => "fingertip",
+        SupportLevel::None => "no support",
+    }
+}
+
+fn kg_words(kg: f64) -> String {
+    if (kg - kg.round()).abs() < 1e-9 {
+        format!("{kg:.0}")
+    } else {
+        format!("{kg:.1}")
     }
 }
 
 /// The repetition maximums heavy slow resistance steps through, lightest first.
 const RM_LADDER: [u8; 6] = [18, 15, 12, 10, 8, 6];
 
-/// Heavy slow resistance RM for a week (Beyer 2015: 15RM → 6RM over 12 weeks).
-fn hsr_rm(week: u8) -> u8 {
+/// Heavy slow resistance sets and RM for a week (Beyer 2015: week 1 3 x 15RM, 2-3 3 x 12RM,
+/// 4-5 4 x 10RM, 6-8 4 x 8RM, 9-12 4 x 6RM).
+fn hsr_schedule(week: u8) -> (u8, u8) {
     match week {
-        0..=1 => 15,
-        2..=3 => 12,
-        4..=5 => 10,
-        6..=8 => 8,
-        _ => 6,
+        0..=1 => (3, 15),
+        2..=3 => (3, 12),
+        4..=5 => (4, 10),
+        6..=8 => (4, 8),
+        _ => (4, 6),
     }
 }
 
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
+fn round_half_up(x: f64) -> f64 {
+    (x * 2.0 - 1e-9).ceil() / 2.0
+}
+
+fn round_half_down(x: f64) -> f64 {
+    (x * 2.0 + 1e-9).floor() / 2.0
 }
 
 /// Household basics every home has; always assumed, whatever the equipment list says.
@@ -515,181 +1385,214 @@ fn allowed(e: &Exercise, limits: &Limits, kit: &Kit) -> bool {
         && (!e.clinician_cleared_only || limits.tendon_track)
 }
 
-type Pick = (&'static str, Role, Goal, String);
-
-/// The exercises a goal asks for at a level, best option first where there are alternatives.
-fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit, req: &ProgrammeRequest) -> Vec<Pick> {
-    let mut out: Vec<Pick> = Vec::new();
-    let mut add = |id: &'static str, role: Role, why: &str| out.push((id, role, goal, why.to_owned()));
+/// The slots a goal asks for at a level.
+fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit) -> Vec<Spec> {
+    let mut out: Vec<Spec> = Vec::new();
+    let mut add = |key: &'static str, role: Role, ladder: &[Entry], why: &'static str, priority: u8| {
+        out.push(Spec {
+            key,
+            role,
+            goal,
+            ladder: ladder.to_vec(),
+            why,
+            priority,
+        });
+    };
     let loaded = kit.has(Equipment::FreeWeight) && !limits.bodyweight_only;
     let machine = kit.has(Equipment::LegPressMachine) && !limits.bodyweight_only;
     match goal {
-        Goal::RunnerEndurance => {
-            let why_r1 =
-                "§9.3 R1: single-leg soleus endurance, 3 sets building to 25 reps, then load (2-for-2).";
-            let why_r2 = "§9.3 R2 strength block: heavy slow resistance, 3 s up / 3 s down, 15RM towards 6RM (Beyer 2015).";
-            let hsr = (limits.tendon_track || (level >= 7 && req.activity_level == ActivityLevel::Trained))
-                && (loaded || machine)
-                && !limits.older;
-            if hsr {
-                let why = if limits.tendon_track {
-                    "§9.3 R3 option B: heavy slow resistance for Achilles tendinopathy, 3 days a week for 12 weeks (SCR-07)."
-                } else {
-                    why_r2
-                };
+        Goal::RunnerEndurance if limits.tendon_track => {
+            // §9.3 R3 / SCR-07: the protocol and isometrics only; no other calf volume.
+            if loaded || machine {
+                let why = "§9.3 R3 option B: heavy slow resistance for Achilles tendinopathy, 3 days a week for 12 weeks, 4 sets from week 4 (Beyer 2015), with the pain-monitoring rule (SCR-07).";
                 if loaded {
-                    add("seated-soleus-raise-loaded", Role::Strength, why);
+                    add(
+                        "hsr-seated",
+                        Role::Strength,
+                        &[e("seated-soleus-raise-loaded")],
+                        why,
+                        1,
+                    );
                 }
                 if machine {
-                    add("leg-press-soleus-press", Role::Strength, why);
+                    add(
+                        "hsr-press",
+                        Role::Strength,
+                        &[e("leg-press-soleus-press")],
+                        why,
+                        1,
+                    );
                 }
-            } else if limits.tendon_track && kit.has(Equipment::Step) && !limits.no_step_edge {
-                let why = "§9.3 R3 option A: Alfredson eccentrics, straight and bent knee, with the pain-monitoring rule (SCR-07).";
-                add("eccentric-heel-drop-straight-knee", Role::Calf, why);
-                add("eccentric-heel-drop-bent-knee", Role::Calf, why);
-            }
-            if level <= 4 {
-                let why = "§9.3 with §8.5: both-leg bent-knee raises build capacity before single-leg work.";
-                add("standing-bent-knee-heel-raise", Role::Calf, why);
+                if loaded && !limits.no_end_range && !machine {
+                    add(
+                        "hsr-standing",
+                        Role::Strength,
+                        &[e("single-leg-heel-raise-dumbbell")],
+                        why,
+                        1,
+                    );
+                }
+            } else if kit.has(Equipment::Step) && !limits.no_step_edge {
+                let why = "§9.3 R3 option A: Alfredson eccentrics (no weights to lift, so heavy slow resistance is ruled out): lower slowly on the affected leg, rise on both, twice a day, every day, for 12 weeks (SCR-07). Some discomfort is allowed within the pain-monitoring rule.";
                 add(
-                    "standing-heel-raise",
-                    Role::Calf,
-                    "Straight-knee work keeps the gastrocnemius trained (§2.2).",
+                    "ecc-straight",
+                    Role::Eccentric,
+                    &[e("eccentric-heel-drop-straight-knee")],
+                    why,
+                    1,
+                );
+                add(
+                    "ecc-bent",
+                    Role::Eccentric,
+                    &[e("eccentric-heel-drop-bent-knee")],
+                    why,
+                    1,
                 );
             } else {
-                add("single-leg-bent-knee-heel-raise", Role::Calf, why_r1);
-                if level >= 7 && loaded {
+                let why = "SCR-07 without weights or a step edge: Alfredson-style eccentrics on the floor (the insertional modification: never below floor level): lower slowly on the affected leg over 3 s, twice a day, every day, with the pain-monitoring rule.";
+                add("bent", Role::Eccentric, &BENT[3..4], why, 1);
+                add("straight", Role::Eccentric, &STRAIGHT[2..3], why, 1);
+            }
+            add(
+                "iso",
+                Role::Isometric,
+                &[e("single-leg-bent-knee-isometric-hold")],
+                "§5.4 and R3: bent-knee isometric holds, also for pain relief on sore days (Rio 2015).",
+                2,
+            );
+        }
+        Goal::RunnerEndurance => {
+            let hsr = level >= 7 && (loaded || machine) && !limits.older && !limits.bodyweight_only;
+            if hsr {
+                let why = "§9.3 R2 strength block: heavy slow resistance, 3 s up / 3 s down, 15RM towards 6RM (Beyer 2015).";
+                if loaded {
                     add(
-                        "single-leg-heel-raise-dumbbell",
-                        Role::Calf,
-                        "§9.3: straight-knee single-leg raise with added load (2-10% steps).",
-                    );
-                } else {
-                    add(
-                        "single-leg-heel-raise",
-                        Role::Calf,
-                        "§9.3 R1: straight-knee single-leg raise; keeps the gastrocnemius trained (§2.2).",
+                        "hsr-seated",
+                        Role::Strength,
+                        &[e("seated-soleus-raise-loaded")],
+                        why,
+                        1,
                     );
                 }
-                if !hsr && loaded {
+                if machine {
                     add(
-                        "seated-soleus-raise-loaded",
-                        Role::Calf,
-                        "§9.3 R1: seated soleus raise with a dumbbell on the knees.",
+                        "hsr-press",
+                        Role::Strength,
+                        &[e("leg-press-soleus-press")],
+                        why,
+                        2,
                     );
                 }
             }
             add(
-                "single-leg-bent-knee-isometric-hold",
+                "bent",
+                Role::Calf,
+                &BENT[1..],
+                "§9.3 R1: bent-knee soleus endurance: both legs → single leg → off a step, then load (2-for-2).",
+                1,
+            );
+            add(
+                "straight",
+                Role::Calf,
+                &STRAIGHT[1..],
+                "§9.3 R1: straight-knee raises keep the gastrocnemius trained (§2.2): both legs → single leg → added load.",
+                1,
+            );
+            if !hsr && loaded {
+                add(
+                    "seated",
+                    Role::Calf,
+                    &[e("seated-soleus-raise-loaded")],
+                    "§9.3 R1: seated soleus raise with a weight on the knees, the strongest soleus isolation (§2.2).",
+                    2,
+                );
+            }
+            // R2's durability block is the heavy hold; it is the first to go when the session
+            // cap bites (a split A/B week would keep it: see the README).
+            add(
+                "iso",
                 Role::Isometric,
-                "§5.4: bent-knee holds of 30-45 s at RPE 7-8, also a pain-day option.",
+                &[e("single-leg-bent-knee-isometric-hold")],
+                if hsr {
+                    "§9.3 R2 durability and §5.4: heavy bent-knee isometric holds (tendon loading, Arampatzis 2007; Bohm 2015), also a pain-day option."
+                } else {
+                    "§5.4: bent-knee isometric holds at a hard but pain-free effort, also a pain-day option."
+                },
+                2,
             );
             if level >= 8 {
                 add(
-                    "pogo-hops",
+                    "plyo",
                     Role::Plyometric,
-                    "§9.3 R2 / §8.5 L8: plyometric hops once the heel-raise test is 30 or more with under 10% asymmetry.",
+                    &[e("pogo-hops")],
+                    "§9.3 R2 / §8.5 L8: hops once the heel-raise test is 30 or more with under 10% asymmetry.",
+                    3,
+                );
+            }
+        }
+        Goal::FallPrevention => {
+            add(
+                "straight",
+                Role::Calf,
+                &STRAIGHT,
+                "§9.2 and the §4.4 ladder (F0-F7): heel raises, 3 s up / 5 s down; support is the main lever (two hands → one hand → fingertip), then single leg, then 1-3 kg.",
+                1,
+            );
+            if level >= 1 {
+                add(
+                    "bent",
+                    Role::Calf,
+                    &BENT,
+                    "§9.2: bent-knee heel raises for the soleus, support-graded like the heel raise (F1-F7).",
+                    1,
                 );
             }
             add(
-                "bent-knee-soleus-stretch",
-                Role::Mobility,
-                "Keeps ankle range (ACSM flexibility, about 60 s per leg).",
+                "toe",
+                Role::Calf,
+                &TOE,
+                "§4.4 and Otago: toe raises for the shin muscles, support-graded.",
+                2,
             );
-        }
-        Goal::FallPrevention => {
-            let why_calf = "§9.2 and the §4.4 ladder: support-graded heel raises, 3 s up / 5 s down.";
-            match level {
-                0 => {
-                    add(
-                        "seated-calf-raise",
-                        Role::Calf,
-                        "§4.4 F0: seated heel raises, 2 x 15 easy.",
-                    );
-                    add("seated-toe-raise", Role::Calf, "§4.4 F0: seated toe raises.");
-                }
-                1..=3 => {
-                    add("standing-heel-raise", Role::Calf, why_calf);
-                    add(
-                        "standing-toe-raise",
-                        Role::Calf,
-                        "§4.4: support-graded toe raises (Otago).",
-                    );
-                }
-                4 => {
-                    add(
-                        "standing-bent-knee-heel-raise",
-                        Role::Calf,
-                        "§4.4 F4: both-leg bent-knee heel raise with fingertip support.",
-                    );
-                    add(
-                        "standing-toe-raise",
-                        Role::Calf,
-                        "§4.4: support-graded toe raises (Otago).",
-                    );
-                }
-                _ => {
-                    add(
-                        "single-leg-heel-raise",
-                        Role::Calf,
-                        "§4.4 F5-F7: single-leg heel raises, support-graded.",
-                    );
-                    add(
-                        "single-leg-bent-knee-heel-raise",
-                        Role::Calf,
-                        "§9.2: bent-knee single-leg raise for the soleus.",
-                    );
-                }
-            }
-            let why_balance =
-                "§4.2: fall prevention always bundles balance work (Sherrington 2019/2020; STEADI).";
-            add("tandem-stance-and-walk", Role::Balance, why_balance);
-            if level >= 2 {
-                add("single-leg-stance", Role::Balance, why_balance);
-            }
             add(
-                "sit-to-stand",
+                "balance",
+                Role::Balance,
+                &BALANCE,
+                "§4.2 and §9.2: fall prevention always bundles balance work (Sherrington 2019/2020): tandem stance and walk → single-leg stance → eyes closed, with a counter in reach.",
+                1,
+            );
+            add(
+                "sts",
                 Role::Functional,
-                "§9.2: sit-to-stand, part of the strength and balance bundle.",
+                &[e("sit-to-stand")],
+                "§9.2: sit-to-stand, part of the strength and balance bundle (hands → no hands).",
+                1,
             );
         }
         Goal::Circulation => {
-            match level {
-                0..=1 => add(
-                    "seated-calf-raise",
-                    Role::Calf,
-                    "§9.1: seated calf raises move blood in the leg veins.",
-                ),
-                2..=3 => {
-                    add(
-                        "standing-heel-raise",
-                        Role::Calf,
-                        "§9.1: standing calf raise, 2-3 sets building to 25 reps (2-for-2).",
-                    );
-                    add(
-                        "bent-knee-wall-calf-raise",
-                        Role::Calf,
-                        "§9.1: bent-knee raise for the soleus, the main calf-pump muscle.",
-                    );
-                }
-                _ => {
-                    add(
-                        "standing-bent-knee-heel-raise",
-                        Role::Calf,
-                        "§9.1: bent-knee raise for the soleus, the main calf-pump muscle.",
-                    );
-                    add(
-                        "standing-heel-raise",
-                        Role::Calf,
-                        "§9.1: standing calf raise, 2-3 sets building to 25 reps (2-for-2).",
-                    );
-                }
-            }
-            if req.age >= 65 {
+            add(
+                "straight",
+                Role::Calf,
+                &STRAIGHT,
+                "§9.1: calf raises move blood in the leg veins: 2-3 sets building to 25 reps, then single leg, then load (2-for-2).",
+                1,
+            );
+            if level >= 1 {
                 add(
-                    "seated-toe-raise",
+                    "bent",
                     Role::Calf,
-                    "§9.1 (65 and over): seated toe raises alongside heel raises.",
+                    &BENT[1..],
+                    "§9.1: bent-knee raises for the soleus, the main calf-pump muscle.",
+                    1,
+                );
+            }
+            if limits.older {
+                add(
+                    "toe",
+                    Role::Calf,
+                    &TOE,
+                    "§9.1 (65 and over): toe raises alongside heel raises.",
+                    2,
                 );
             }
         }
@@ -697,121 +1600,24 @@ fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit, req: &ProgrammeRequ
     out
 }
 
-/// Builds the starting dose of an exercise from its catalogue dosage for `goal`.
-fn item<'a>(
-    e: &'a Exercise,
-    role: Role,
-    goal: Goal,
-    why: String,
-    req: &ProgrammeRequest,
-    limits: &Limits,
-    start: &StartLevel,
-) -> Option<Item<'a>> {
-    let dosage: &Dosage = e.dosage.get(&goal).or_else(|| e.dosage.values().next())?;
-    let novice = matches!(
-        req.activity_level,
-        ActivityLevel::Sedentary | ActivityLevel::LightlyActive
-    );
-    let sets_range = dosage
-        .sets
-        .unwrap_or(crate::catalogue::model::Range { min: 2, max: 3 });
-    let sets_min = u8::try_from(sets_range.min).unwrap_or(2).max(1);
-    let sets_max = u8::try_from(sets_range.max).unwrap_or(3).max(sets_min);
-    let reps = dosage.reps.map(|r| {
-        (
-            u16::try_from(r.min).unwrap_or(10),
-            u16::try_from(r.max).unwrap_or(15),
-        )
-    });
-    let cap_hold = |s: u32| u16::try_from(s).unwrap_or(45).min(limits.max_hold_seconds);
-    let hold = dosage.hold_seconds.map(|h| (cap_hold(h.min), cap_hold(h.max)));
-    let mut supports: Vec<SupportLevel> = e.support_levels.clone();
-    if limits.single_leg_supported && e.laterality == Laterality::SingleLeg {
-        supports.retain(|s| *s != SupportLevel::None);
-    }
-    if limits.fall_risk {
-        supports.retain(|s| *s != SupportLevel::None);
-    }
-    if supports.is_empty() {
-        return None;
-    }
-    let wanted = SupportLevel::ALL
-        .iter()
-        .position(|s| *s == start.support)
-        .unwrap_or(1);
-    // The least support that still gives at least the support the start level calls for.
-    let support = supports
-        .iter()
-        .rposition(|s| SupportLevel::ALL.iter().position(|a| a == s).unwrap_or(0) <= wanted)
-        .unwrap_or(0);
-    let can_load = !limits.bodyweight_only
-        && req
-            .equipment
-            .as_ref()
-            .is_some_and(|kit| kit.contains(&Equipment::FreeWeight))
-        && matches!(role, Role::Calf)
-        && !e.clinician_cleared_only;
-    let max_fraction = match goal {
-        _ if !can_load => None,
-        Goal::RunnerEndurance => Some(0.2),
-        Goal::Circulation if !limits.older => Some(0.1),
-        Goal::FallPrevention if start.level >= 6 && !limits.fall_risk => Some(0.05),
-        _ => None,
-    };
-    let needs_weight = e.equipment.contains(&Equipment::FreeWeight);
-    let rpe_base = match role {
-        Role::Strength | Role::Isometric => Some(8),
-        Role::Calf | Role::Plyometric => Some(if novice { 6 } else { 7 }),
-        _ => None,
-    };
-    Some(Item {
-        exercise: e,
-        id: Arc::from(e.id.as_str()),
-        name: Arc::from(e.name.as_str()),
-        why_deload: Arc::from(format!("{why} Deload week: fewer sets, same intensity (§9.4).")),
-        why: Arc::from(why),
-        role,
-        start: Dose {
-            sets: if role == Role::Strength { 3 } else { sets_min },
-            reps: reps.map(|r| r.0),
-            hold: hold.map(|h| h.0),
-            support,
-            fraction: if needs_weight && role != Role::Strength {
-                Some(0.05)
-            } else {
-                None
-            },
-            rm: (role == Role::Strength).then_some(15),
-        },
-        sets_max: if role == Role::Strength { 3 } else { sets_max },
-        reps_max: reps.map(|r| r.1),
-        hold_max: hold.map(|h| h.1),
-        supports,
-        max_fraction: if needs_weight && role != Role::Strength {
-            Some(max_fraction.unwrap_or(0.05_f64).max(0.05))
-        } else {
-            max_fraction
-        },
-        rest: dosage
-            .rest_seconds
-            .map_or(60, |r| u16::try_from(r.min).unwrap_or(60)),
-        per_week: dosage
-            .sessions_per_week
-            .map_or(7, |w| u8::try_from(w.max).unwrap_or(7))
-            .max(1),
-        rpe: rpe_base.map(|r| r.min(limits.rpe_cap)),
-    })
-}
-
 fn habits<'a>(req: &ProgrammeRequest, limits: &Limits, catalogue: &'a Catalogue) -> Vec<HabitPlan<'a>> {
     let mut out = Vec::new();
     let mut add = |id: &str, kind: HabitKind, why: &'static str| {
         if let Some(exercise) = catalogue.get(id)
-            && !out.iter().any(|h: &HabitPlan<'_>| h.exercise.id == id)
+            && !out
+                .iter()
+                .any(|h: &HabitPlan<'_>| h.exercise.id == id && !matches!(h.kind, HabitKind::BalancePractice))
         {
             out.push(HabitPlan { exercise, kind, why });
         }
     };
+    if limits.claudication {
+        add(
+            "walking",
+            HabitKind::ClaudicationWalks,
+            "SCR-08 (ACC/AHA 2016): walking dosed to claudication pain, at least 3 times a week for 12 weeks; a supervised programme is best.",
+        );
+    }
     if req.goals.contains(&Goal::Circulation) {
         add(
             "soleus-pushup",
@@ -820,7 +1626,7 @@ fn habits<'a>(req: &ProgrammeRequest, limits: &Limits, catalogue: &'a Catalogue)
                 step: 5,
                 max: 30,
             },
-            "§9.1: seated soleus push-ups in 1-3 minute bouts every 30-60 minutes of sitting, +5 minutes a day each week.",
+            "§9.1: seated soleus push-ups in 1-3 minute bouts every 30-60 minutes of sitting, +5 minutes a day each week. The lab benefit came from hours a day; shorter doses keep the calves moving but are not shown to change blood sugar.",
         );
         let start = match req.activity_level {
             ActivityLevel::Sedentary => 60,
@@ -828,7 +1634,6 @@ fn habits<'a>(req: &ProgrammeRequest, limits: &Limits, catalogue: &'a Catalogue)
             ActivityLevel::Active => 120,
             ActivityLevel::Trained => 150,
         };
-        let walk_why = "§9.1 and WHO 2020: build towards 150-300 minutes of moderate activity a week, about 10% more each week.";
         if limits.fall_risk {
             add(
                 "walking",
@@ -840,13 +1645,19 @@ fn habits<'a>(req: &ProgrammeRequest, limits: &Limits, catalogue: &'a Catalogue)
                 "§9.2: short daily walks at a comfortable pace; no brisk-walking programme at high fall risk (Sherrington 2011).",
             );
         } else {
-            add("walking", HabitKind::WeeklyMinutes { start, max: 300 }, walk_why);
+            add(
+                "walking",
+                HabitKind::WeeklyMinutes { start, max: 300 },
+                "§9.1 and WHO 2020: build towards 150-300 minutes of moderate activity a week, about 10% more each week.",
+            );
         }
-        add(
-            "ankle-pumps",
-            HabitKind::Routine("During travel or long sitting: 1-3 minutes every 30-60 minutes."),
-            "§9.1: ankle pumps keep the calves moving on long journeys.",
-        );
+        if !limits.pregnant {
+            add(
+                "ankle-pumps",
+                HabitKind::Routine("During travel or long sitting: 1-3 minutes every 30-60 minutes."),
+                "§9.1: ankle pumps keep the calves moving on long journeys.",
+            );
+        }
     }
     if req.goals.contains(&Goal::FallPrevention) || limits.balance_bundle {
         add(
@@ -859,19 +1670,43 @@ fn habits<'a>(req: &ProgrammeRequest, limits: &Limits, catalogue: &'a Catalogue)
             "§9.2: walking on the days between strength and balance sessions (Otago); comfortable pace.",
         );
     }
-    if limits.orthostatic || (req.goals.contains(&Goal::Circulation) && req.age >= 65) {
+    if req.goals.contains(&Goal::FallPrevention) || limits.fall_risk {
+        add(
+            "tandem-stance-and-walk",
+            HabitKind::BalancePractice,
+            "§9.2 (Sherrington 2020: 3 hours or more a week of balance and functional work cut falls by 42%): daily balance practice at the kitchen counter tops the sessions up to this week's total, starting at 2 hours a week and reaching 3 by week 4 [ENG].",
+        );
+    }
+    if req.goals.contains(&Goal::RunnerEndurance) && !limits.no_end_range {
+        add(
+            "bent-knee-soleus-stretch",
+            HabitKind::Routine(
+                "2-4 holds of 15-30 seconds per leg after runs or calf sessions, at least 2 days a week.",
+            ),
+            "ACSM flexibility: about 60 s per leg keeps ankle range; done after training rather than in the session.",
+        );
+    }
+    if limits.orthostatic {
         add(
             "pre-stand-calf-pump",
             HabitKind::Routine(
                 "Every time you get up after sitting or lying for a while: 10-20 heel and toe raises, then rise slowly.",
             ),
-            "§9.1 and SCR-12: calf pumping before standing helps when you feel light-headed on getting up.",
+            "SCR-12 (§3.4): calf pumping before standing helps when you feel light-headed on getting up.",
+        );
+    } else if req.goals.contains(&Goal::Circulation) && req.age >= 65 {
+        add(
+            "pre-stand-calf-pump",
+            HabitKind::Routine(
+                "When you get up after sitting or lying for a while: 10-20 heel and toe raises, then rise slowly.",
+            ),
+            "§9.1 (65 and over): a short calf pump before standing is part of the circulation routine.",
         );
     }
     out
 }
 
-fn habit_for_week(h: &HabitPlan<'_>, week: u8) -> Habit {
+fn habit_for_week(h: &HabitPlan<'_>, week: u8, practice_per_day: u16) -> Habit {
     let w = u16::from(week.saturating_sub(1));
     let (target, per_day, per_week) = match h.kind {
         HabitKind::DailyMinutes { start, step, max } => {
@@ -890,6 +1725,23 @@ fn habit_for_week(h: &HabitPlan<'_>, week: u8) -> Habit {
                 Some(m),
             )
         }
+        HabitKind::ClaudicationWalks => {
+            let m = (30 + 3 * w).min(45);
+            (
+                format!(
+                    "3 walks this week of about {m} minutes each: walk until the calf pain is moderate to strong, rest until it eases, then walk on."
+                ),
+                None,
+                Some(m * 3),
+            )
+        }
+        HabitKind::BalancePractice => (
+            format!(
+                "{practice_per_day} minutes a day of balance practice at a kitchen counter, in short bouts: feet together, tandem stance, tandem walking, single-leg stance as your sessions allow."
+            ),
+            Some(practice_per_day),
+            Some(practice_per_day * 7),
+        ),
         HabitKind::Routine(text) => (text.to_owned(), None, None),
     };
     Habit {
@@ -899,5 +1751,32 @@ fn habit_for_week(h: &HabitPlan<'_>, week: u8) -> Habit {
         minutes_per_day: per_day,
         minutes_per_week: per_week,
         rationale: h.why.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each ladder climbs along the catalogue's own `progressions` links (ONE-CHANGE).
+    #[test]
+    fn ladders_follow_the_catalogue_progressions() {
+        let c = crate::programme::tests::catalogue();
+        for ladder in [&STRAIGHT[..], &BENT[..], &TOE[..], &BALANCE[..]] {
+            for pair in ladder.windows(2) {
+                let [a, b] = pair else { continue };
+                if a.id == b.id {
+                    assert!(b.variant.is_some(), "{} repeats without a variant", a.id);
+                    continue;
+                }
+                let from = c.get(a.id).unwrap_or_else(|| panic!("{} missing", a.id));
+                assert!(
+                    from.progressions.iter().any(|p| p.id == b.id),
+                    "{} does not progress to {} in the catalogue",
+                    a.id,
+                    b.id
+                );
+            }
+        }
     }
 }

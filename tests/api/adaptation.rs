@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 
-const SL: &str = "single-leg-bent-knee-heel-raise";
+const SL: &str = "single-leg-bent-knee-step-heel-raise";
 
 fn screening() -> Value {
     json!({"chest_pain": false, "dizziness_or_fainting": false, "calf_swelling_warmth_redness": false, "acute_calf_strain": false})
@@ -38,7 +38,8 @@ fn sets_for(programme: &Value, week: usize, index: usize, over: i64) -> Vec<Valu
                     set["reps"] = json!(r + over);
                 }
                 if let Some(h) = x["hold_seconds"].as_i64() {
-                    set["hold_seconds"] = json!(h + over);
+                    // Holds pass 5 s past the target: "over" 2 reps is 5 s.
+                    set["hold_seconds"] = json!(h + over * 5 / 2);
                 }
                 sets.push(set);
             }
@@ -130,7 +131,13 @@ async fn simulate_follows_a_runner_who_progresses_hurts_regresses_and_recovers()
             .unwrap()["reps"]
             .as_u64()
     };
-    assert_eq!((reps(6), reps(7), reps(12)), (Some(20), Some(18), Some(24)));
+    // Week 6 one step up, week 7 one step back after the pain, and by week 12 load is on.
+    assert_eq!((reps(6), reps(7), reps(12)), (Some(19), Some(18), Some(14)));
+    let week12 = &programme["weeks"][11]["sessions"][0]["exercises"][1];
+    assert_eq!(
+        (week12["exercise_id"].as_str(), week12["load"]["kind"].as_str()),
+        (Some(SL), Some("external"))
+    );
 }
 
 #[actix_web::test]

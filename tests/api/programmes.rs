@@ -60,17 +60,28 @@ fn the_trained_runner_gets_a_heavy_progressive_block() {
     let ids = first_week_ids(&p);
     for id in [
         "seated-soleus-raise-loaded",
-        "single-leg-bent-knee-heel-raise",
-        "single-leg-bent-knee-isometric-hold",
-        "pogo-hops",
+        "single-leg-bent-knee-step-heel-raise",
+        "single-leg-heel-raise-dumbbell",
     ] {
         assert!(ids.contains(&id.to_owned()), "{id} in {ids:?}");
     }
     let seated = &p["weeks"][0]["sessions"][0]["exercises"][0];
     assert_eq!(
         seated["load"],
-        json!({"kind": "repetition_maximum", "repetition_maximum": 15})
+        json!({"kind": "repetition_maximum", "repetition_maximum": 15, "placement": "on_knees"})
     );
+    assert_eq!(seated["reps"], 15);
+    assert_eq!(seated["rpe_target"], 9, "an RM set is near-maximal");
+    // Standing load is kilograms in hand, about 5% of 60 kg to start.
+    let dumbbell = &p["weeks"][0]["sessions"][0]["exercises"][2];
+    assert_eq!(
+        dumbbell["load"],
+        json!({"kind": "external", "kg": 3.0, "placement": "in_hand"})
+    );
+    // The session fits the 45-minute cap of heavy slow resistance.
+    for week in p["weeks"].as_array().unwrap() {
+        assert!(week["volume"]["longest_session_minutes"].as_u64().unwrap() <= 45);
+    }
     assert_eq!(
         seated["tempo"],
         json!({"up_seconds": 3, "hold_seconds": 1, "down_seconds": 3})
@@ -141,8 +152,12 @@ fn the_72_year_old_with_a_fall_starts_supported_with_balance_work() {
                 .map(|x| x["exercise_id"].as_str().unwrap())
                 .collect();
             assert!(
-                ids.contains(&"tandem-stance-and-walk"),
-                "balance bundle in every session"
+                ids.contains(&"single-leg-stance") && ids.contains(&"sit-to-stand"),
+                "balance bundle in every session: {ids:?}"
+            );
+            assert_eq!(
+                ids[0], "pre-stand-calf-pump",
+                "SCR-12: every session starts seated"
             );
         }
     }
@@ -153,6 +168,14 @@ fn the_72_year_old_with_a_fall_starts_supported_with_balance_work() {
         .map(|h| h["exercise_id"].as_str().unwrap())
         .collect();
     assert!(habits.contains(&"pre-stand-calf-pump"), "{habits:?}");
+    // Sherrington 2020: 3 hours or more of balance work a week from week 4.
+    for week in p["weeks"].as_array().unwrap() {
+        let minutes = week["volume"]["balance_minutes"].as_u64().unwrap();
+        assert!(minutes >= 120, "{minutes}");
+        if week["number"].as_u64().unwrap() >= 4 {
+            assert!(minutes >= 180, "{minutes}");
+        }
+    }
 }
 
 #[test]
@@ -290,4 +313,218 @@ async fn invalid_requests_are_422_naming_the_field() {
         422,
     );
     assert_eq!(missing["errors"][0]["code"], "required");
+}
+
+fn persona(name: &str) -> Value {
+    let (_, request) = personas().into_iter().find(|(n, _)| n == name).unwrap();
+    generate(&request)
+}
+
+fn all_exercises(p: &Value) -> Vec<&Value> {
+    p["weeks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["sessions"].as_array().unwrap())
+        .flat_map(|s| s["exercises"].as_array().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_heavy_sedentary_adult_gets_no_added_standing_load() {
+    let p = persona("heavy-sedentary-190kg");
+    assert_eq!(
+        p["sessions_per_week"], 2,
+        "§9.0: strength 2 days a week when sedentary"
+    );
+    assert!(
+        all_exercises(&p)
+            .iter()
+            .all(|x| x["load"]["kind"] == "bodyweight")
+    );
+    assert!(
+        p["safety"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "ENG-05")
+    );
+}
+
+#[test]
+fn an_unanswered_pregnancy_complication_question_adapts_and_asks() {
+    let p = persona("pregnant-complication-unanswered");
+    assert_eq!(p["safety"]["status"], "adapted");
+    let f = p["safety"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "SCR-10")
+        .unwrap();
+    assert_eq!(f["severity"], "adapt");
+    assert!(f["message"].as_str().unwrap().contains("Please answer"));
+    assert!(
+        all_exercises(&p)
+            .iter()
+            .all(|x| x["load"]["kind"] == "bodyweight" && x["rpe_target"].as_u64().unwrap_or(0) <= 6)
+    );
+    let habits = p["weeks"][0]["habits"].as_array().unwrap();
+    assert!(
+        habits.iter().all(|h| h["exercise_id"] != "ankle-pumps"),
+        "no lying on the back"
+    );
+}
+
+#[test]
+fn an_83_year_old_climbs_the_ladder_two_weeks_a_level() {
+    let p = persona("older-83-fall-track");
+    let weeks = p["weeks"].as_array().unwrap();
+    let first = &weeks[0]["sessions"][0]["exercises"][0];
+    assert_eq!(first["exercise_id"], "standing-heel-raise");
+    assert_eq!(
+        (first["sets"].as_u64(), first["reps"].as_u64()),
+        (Some(1), Some(5)),
+        "§9.2 80+: 1 x 5 to start"
+    );
+    assert_eq!(first["support_level"], "two_hands");
+    let last = &weeks[15]["sessions"][0]["exercises"][0];
+    assert_ne!(first, last, "the plan progresses");
+    // Support changes at least two weeks apart.
+    let supports: Vec<&str> = weeks
+        .iter()
+        .map(|w| {
+            w["sessions"][0]["exercises"][0]["support_level"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    let changes: Vec<usize> = (1..supports.len())
+        .filter(|i| supports[*i] != supports[i - 1])
+        .collect();
+    assert!(changes.windows(2).all(|w| w[1] - w[0] >= 2), "{supports:?}");
+    assert!(
+        !changes.is_empty(),
+        "support does get less over 16 weeks: {supports:?}"
+    );
+}
+
+#[test]
+fn a_runner_with_numb_feet_gets_no_hops_and_no_step_edge() {
+    let p = persona("runner-foot-numbness");
+    let ids: Vec<&str> = all_exercises(&p)
+        .iter()
+        .map(|x| x["exercise_id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&"pogo-hops"));
+    assert!(ids.iter().all(|id| !id.contains("step")), "{ids:?}");
+    assert!(
+        all_exercises(&p)
+            .iter()
+            .filter(|x| x["side"] == "each_leg")
+            .all(|x| x["support_level"] != "none")
+    );
+}
+
+#[test]
+fn mid_portion_tendinopathy_follows_heavy_slow_resistance_without_deloads() {
+    let p = persona("tendinopathy-mid-portion");
+    let weeks = p["weeks"].as_array().unwrap();
+    assert!(
+        weeks.iter().all(|w| w["deload"] == false),
+        "R3: no planned deloads"
+    );
+    let schedule: Vec<(u64, u64)> = weeks
+        .iter()
+        .map(|w| {
+            let x = &w["sessions"][0]["exercises"][0];
+            (
+                x["sets"].as_u64().unwrap(),
+                x["load"]["repetition_maximum"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        schedule,
+        [
+            (3, 15),
+            (3, 12),
+            (3, 12),
+            (4, 10),
+            (4, 10),
+            (4, 8),
+            (4, 8),
+            (4, 8),
+            (4, 6),
+            (4, 6),
+            (4, 6),
+            (4, 6)
+        ],
+        "Beyer 2015"
+    );
+    let ids: Vec<&str> = weeks[0]["sessions"][0]["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["exercise_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "seated-soleus-raise-loaded",
+            "leg-press-soleus-press",
+            "single-leg-bent-knee-isometric-hold"
+        ],
+        "no endurance volume"
+    );
+}
+
+#[test]
+fn insertional_tendinopathy_without_weights_gets_floor_eccentrics_twice_a_day() {
+    let p = persona("tendinopathy-insertional");
+    assert_eq!(p["sessions_per_week"], 7);
+    for x in all_exercises(&p) {
+        let id = x["exercise_id"].as_str().unwrap();
+        assert!(!id.contains("step") && !id.contains("stretch"), "{id}");
+        if x["times_per_day"] == 2 {
+            assert_eq!(
+                (x["sets"].as_u64(), x["reps"].as_u64()),
+                (Some(3), Some(15)),
+                "Alfredson 3 x 15"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_asymmetric_test_after_a_rupture_is_flagged_and_dosed_per_side() {
+    let p = persona("post-rupture-asymmetric-runner");
+    assert_eq!(p["safety"]["status"], "adapted");
+    assert!(
+        p["safety"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "ENG-04")
+    );
+    for x in all_exercises(&p).iter().filter(|x| x["side"] == "each_leg") {
+        assert_eq!(x["weaker_side"], json!({"side": "left", "extra_sets": 1}));
+    }
+}
+
+#[test]
+fn referrals_are_worded_per_rule() {
+    let p = persona("swollen-warm-calf");
+    let first = p["recommendations"][0].as_str().unwrap();
+    assert!(
+        first.starts_with("Today: get a same-day medical assessment"),
+        "{first}"
+    );
+    assert!(first.contains("emergency services"));
+    assert!(
+        p["safety"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] != "adapt")
+    );
 }
