@@ -37,11 +37,11 @@ pub const RULES: [Rule; 15] = [
     },
     Rule {
         id: "LOAD-STEP",
-        rule: "Load steps of 2-10% of the load moved (2-5% at 65 and over), as ACSM recommends: body weight plus added load when standing, the weight on the knees alone when seated. Standing added load is 1-3 kg at 65 and over, at most 10-20% of body weight otherwise, and none above 120 kg body mass [ENG].",
+        rule: "Load steps of 2-10% of the load moved (at most 5% at 65 and over), as ACSM recommends: body weight plus added load when standing, the weight on the knees alone when seated. Standing added load is 1-3 kg in 1 kg steps at 65 and over (§9.2), at most 10-20% of body weight otherwise, and none above 120 kg body mass [ENG].",
     },
     Rule {
         id: "VOLUME",
-        rule: "Weekly calf volume (seconds under load per leg) rises by at most 20% a week, also on the return from a deload (§9.4): a set is added with fewer reps, which then climb again.",
+        rule: "Weekly calf volume (seconds under load per leg) rises by at most 20% over the last full week (§9.4); after a deload that is the week before it. A set is added with fewer reps, which then climb again.",
     },
     Rule {
         id: "SESSION-CAP",

@@ -231,15 +231,18 @@ pub struct PlannedSession {
 /// Something to do every day rather than in sessions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Habit {
-    pub exercise_id: String,
-    pub name: String,
+    #[schema(value_type = String)]
+    pub exercise_id: Arc<str>,
+    #[schema(value_type = String)]
+    pub name: Arc<str>,
     /// The target for this week, in words.
     pub target: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub minutes_per_day: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub minutes_per_week: Option<u16>,
-    pub rationale: String,
+    #[schema(value_type = String)]
+    pub rationale: Arc<str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -256,8 +259,9 @@ pub struct Week {
 /// The week's totals, so the dose can be checked at a glance (domain brief §9.2, §9.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct WeekVolume {
-    /// Seconds under load per leg in calf work this week (reps x tempo, plus holds): the
-    /// weekly volume that rises by at most about 20% a week (§9.4).
+    /// Seconds under load per leg in calf work this week (reps x tempo, plus holds; the weaker
+    /// leg's extra sets come on top): the weekly volume that rises by at most about 20% a week
+    /// over the last full week (§9.4).
     pub calf_seconds_per_leg: u32,
     /// Balance and functional minutes this week, sessions plus daily practice (fall
     /// prevention asks for 3 hours or more a week, Sherrington 2020).

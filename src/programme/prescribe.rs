@@ -18,7 +18,7 @@ use super::model::{
     WeakerSide, Week, WeekVolume,
 };
 use super::screening::Limits;
-use crate::catalogue::model::Dosage;
+use crate::catalogue::model::{ContractionMode, Dosage, Tempo};
 use crate::catalogue::{
     Catalogue, Category, Equipment, Exercise, Goal, Laterality, Position, SoleusBias, SupportLevel,
 };
@@ -82,8 +82,12 @@ struct Rung<'a> {
     id: Arc<str>,
     name: Arc<str>,
     variant: Option<&'static str>,
-    why: Arc<str>,
-    why_deload: Arc<str>,
+    /// The rationale and its deload form, written the first time the rung is prescribed (most
+    /// rungs of a ladder never are), after the session cap has settled the ranges.
+    why: std::cell::OnceCell<(Arc<str>, Arc<str>)>,
+    hold_capped: bool,
+    /// Tempo when the slot's goal sets its own (§9.2: 3 s up / 5 s down on the fall track).
+    tempo: Option<crate::catalogue::model::Tempo>,
     sets: (u8, u8),
     reps: Option<(u16, u16)>,
     hold: Option<(u16, u16)>,
@@ -171,7 +175,10 @@ struct State {
 struct HabitPlan<'a> {
     exercise: &'a Exercise,
     kind: HabitKind,
-    why: &'static str,
+    /// Shared by every week's copy of the habit.
+    id: Arc<str>,
+    name: Arc<str>,
+    why: Arc<str>,
 }
 
 #[derive(Clone, Copy)]
@@ -259,6 +266,15 @@ struct Spec {
     why: &'static str,
     /// 1 = essential; larger numbers are dropped first when a session runs too long.
     priority: u8,
+    /// Sets, reps and RPE when the track sets its own (R2 endurance).
+    dose: Option<Override>,
+}
+
+#[derive(Clone, Copy)]
+struct Override {
+    sets: (u8, u8),
+    reps: (u16, u16),
+    rpe: u8,
 }
 
 impl<'a> Plan<'a> {
@@ -294,6 +310,7 @@ impl<'a> Plan<'a> {
                     ladder: vec![e("pre-stand-calf-pump")],
                     why: "SCR-12: each session starts seated with the pre-stand calf pump (10-20 heel and toe raises), then you rise slowly.",
                     priority: 0,
+                    dose: None,
                 },
             );
         }
@@ -340,7 +357,6 @@ impl<'a> Plan<'a> {
             SESSION_MINUTES_CAP
         };
         fit_sessions(&mut slots, session_cap, limits.weaker_side.is_some());
-        explain(&mut slots, limits);
         let habits = habits(req, limits, catalogue);
         Self {
             req,
@@ -351,7 +367,8 @@ impl<'a> Plan<'a> {
             // R3: the tendon protocols have no planned deloads.
             deload_every: if tendon {
                 None
-            } else if req.goals == [Goal::FallPrevention] {
+            } else if req.goals == [Goal::FallPrevention] && (limits.older || limits.fall_risk) {
+                // §9.2: every 6th week at 65+ (and at fall risk); every 4th at 50-64.
                 Some(6)
             } else {
                 Some(4)
@@ -557,7 +574,13 @@ impl<'a> Plan<'a> {
     fn apply(&self, slot: &Slot<'_>, state: &mut State, step: Step, number: u8, deload: bool) -> Moved {
         let before = state.dose.clone();
         match step {
-            Step::Advance if deload => return Moved::NotAsked,
+            Step::Advance if deload => {
+                // The HSR schedule pauses over a deload, so its rungs keep their weeks (Beyer).
+                if slot.role == Role::Strength {
+                    state.lag = state.lag.saturating_add(1);
+                }
+                return Moved::NotAsked;
+            }
             Step::Advance => {
                 let level_ok = !self.slow_levels
                     || number.saturating_sub(state.last_level_change) >= WEEKS_PER_LEVEL_SLOW;
@@ -721,6 +744,12 @@ impl<'a> Plan<'a> {
             next.hold = Some(hold_next);
             return Ok((next, format!("hold {hold} s → {hold_next} s")));
         }
+        // On the fall track support is the main lever (§9.2): it comes before sets.
+        let support_first =
+            self.balance_track && matches!(slot.role, Role::Calf | Role::Balance | Role::Functional);
+        if support_first && let Some(Ok(step)) = support_step(rung, dose, level_ok) {
+            return Ok(step);
+        }
         if dose.sets < rung.sets.1 {
             // One more set, with fewer reps (or shorter holds) so the week's volume rises by at
             // most 20%; the reps then climb again.
@@ -756,14 +785,8 @@ impl<'a> Plan<'a> {
                 }
             }
         }
-        if dose.support + 1 < rung.supports.len() {
-            if !level_ok {
-                return Err("support changes at most every 2 weeks at 80 and over or with fall risk (§9.2)");
-            }
-            next.support += 1;
-            let name = |i: usize| rung.supports.get(i).map_or("", |s| support_words(*s));
-            let what = format!("support {} → {}", name(dose.support), name(next.support));
-            return Ok((next, what));
+        if let Some(step) = support_step(rung, dose, level_ok) {
+            return step;
         }
         if let LoadRule::External {
             start, max, standing, ..
@@ -796,13 +819,17 @@ impl<'a> Plan<'a> {
                 return Err("level changes at most every 2 weeks at 80 and over or with fall risk (§9.2)");
             }
             let mut candidate = self.first_dose(slot, dose.rung + 1, false);
-            // A new exercise starts no bigger than this one's volume plus 20%.
+            // A new exercise starts no bigger than this one's volume plus 20%: fewer sets first,
+            // then fewer reps, but never under 5 a set (so a later +1 rep stays within 20%).
             let new = slot_rung(slot, &candidate);
             if let Some(reps) = candidate.reps {
                 let allowed = volume(dose) * (1.0 + VOLUME_STEP);
-                let per_rep = f64::from(candidate.sets) * f64::from(new.rep_seconds.max(1));
-                let fitted = (allowed / per_rep).floor() as u16;
-                candidate.reps = Some(reps.min(fitted.max(1)));
+                let per_set_at = |r: u16| f64::from(r) * f64::from(new.rep_seconds.max(1));
+                while candidate.sets > 1 && f64::from(candidate.sets) * per_set_at(reps.min(5)) > allowed {
+                    candidate.sets -= 1;
+                }
+                let fitted = (allowed / (f64::from(candidate.sets) * per_set_at(1))).floor() as u16;
+                candidate.reps = Some(reps.min(fitted).max(5.min(reps)));
             }
             let what = match new.variant {
                 Some(v) => format!("next exercise: {} ({v})", new.name),
@@ -829,15 +856,17 @@ impl<'a> Plan<'a> {
     fn render(&self, slot: &Slot<'_>, dose: &Dose, deload: bool) -> Prescription {
         let rung = slot_rung(slot, dose);
         let e = rung.exercise;
-        let sets = if deload {
-            if self.deload_every == Some(6) {
-                dose.sets.saturating_sub(1).max(1)
-            } else {
-                // About 60-70% of the volume (§9.4).
-                ((f64::from(dose.sets) * 0.65).round() as u8).max(1)
+        // A deload keeps the intensity and cuts the volume (§9.4): sets when there are enough
+        // (one fewer on the fall track, about 65% otherwise), else reps or hold time.
+        let lighter = |x: u16| ((f64::from(x) * 0.65).round() as u16).max(1);
+        let (sets, reps_cut) = match (deload, slot.role) {
+            (false, _) | (true, Role::Routine) => (dose.sets, false),
+            (true, Role::Strength) => (dose.sets.saturating_sub(1).max(1), false),
+            (true, _) if self.deload_every == Some(6) && dose.sets > 1 => (dose.sets - 1, false),
+            (true, _) if self.deload_every != Some(6) && dose.sets >= 3 => {
+                (((f64::from(dose.sets) * 0.65).round() as u8).max(1), false)
             }
-        } else {
-            dose.sets
+            (true, _) => (dose.sets, true),
         };
         let support = rung
             .supports
@@ -863,7 +892,7 @@ impl<'a> Plan<'a> {
                 repetition_maximum: None,
                 placement: Some(if e.position == Position::Seated {
                     LoadPlacement::OnKnees
-                } else if matches!(support, SupportLevel::TwoHands) {
+                } else if matches!(support, SupportLevel::TwoHands) || slot.role == Role::Eccentric {
                     LoadPlacement::Backpack
                 } else {
                     LoadPlacement::InHand
@@ -877,6 +906,7 @@ impl<'a> Plan<'a> {
                 let short = 9u8.saturating_sub(rung.rpe.unwrap_or(9));
                 Some(u16::from(rm.saturating_sub(short).max(1)))
             }
+            _ if reps_cut => dose.reps.map(lighter),
             _ => dose.reps,
         };
         Prescription {
@@ -884,9 +914,13 @@ impl<'a> Plan<'a> {
             name: Arc::clone(&rung.name),
             sets,
             reps,
-            hold_seconds: dose.hold,
+            hold_seconds: if reps_cut {
+                dose.hold.map(lighter)
+            } else {
+                dose.hold
+            },
             minutes: None,
-            tempo: e.tempo,
+            tempo: rung.tempo,
             load,
             rpe_target: rung.rpe,
             support_level: support,
@@ -902,7 +936,10 @@ impl<'a> Plan<'a> {
                 .filter(|_| rung.single_leg && slot.calf)
                 .map(|side| WeakerSide { side, extra_sets: 1 }),
             times_per_day: slot.times_per_day,
-            rationale: Arc::clone(if deload { &rung.why_deload } else { &rung.why }),
+            rationale: {
+                let (deload_why, why) = explained(rung, DELOAD_WORDS);
+                Arc::clone(if deload { deload_why } else { why })
+            },
         }
     }
 }
@@ -1105,7 +1142,17 @@ impl Ctx<'_> {
                 sets = (3, 3);
                 reps = Some((15, 15));
             }
+            Role::Calf
+                if spec.goal == Goal::FallPrevention && !limits.older && x.position != Position::Seated =>
+            {
+                // §9.2, 50-64: 2-3 sets.
+                sets = (sets.0, sets.1.max(3));
+            }
             _ => {}
+        }
+        if let Some(o) = spec.dose {
+            sets = o.sets;
+            reps = Some(o.reps);
         }
         // The novice rule: single-leg work starts below the test's maximum (§9.0, §8.5).
         if let (Some(test), true, Some((lo, hi))) = (
@@ -1132,7 +1179,7 @@ impl Ctx<'_> {
             !limits.bodyweight_only && self.kit.has(Equipment::FreeWeight) && !x.clinician_cleared_only;
         let needs_weight = x.equipment.contains(&Equipment::FreeWeight);
         let seated = x.position == Position::Seated;
-        let heavy = req.body_mass_kg.is_some_and(|m| m >= HEAVY_BODY_MASS_KG);
+        let heavy = limits.heavy_body;
         let reference = req.body_mass_kg.unwrap_or(REFERENCE_BODY_MASS_KG).min(90.0);
         let external = |required: bool| -> LoadRule {
             if seated {
@@ -1176,6 +1223,23 @@ impl Ctx<'_> {
         };
         let load = match spec.role {
             Role::Strength => LoadRule::Rm,
+            // Alfredson: add load in a backpack once pain-free (§5.2) [ENG: up to 20% of body
+            // weight at home, the runners' bound].
+            Role::Eccentric if !limits.bodyweight_only && !heavy => LoadRule::External {
+                start: if limits.older {
+                    1.0
+                } else {
+                    round_half_up((reference * 0.07).min(5.0))
+                },
+                // §9.2 keeps standing load at 1-3 kg at 65 and over.
+                max: if limits.older {
+                    3.0
+                } else {
+                    round_half_up(reference * 0.20)
+                },
+                standing: true,
+                required: false,
+            },
             _ if needs_weight => {
                 if !can_load || (!seated && heavy) {
                     return None;
@@ -1199,8 +1263,24 @@ impl Ctx<'_> {
             Role::Calf | Role::Plyometric | Role::Eccentric => Some(if novice { 6 } else { 7 }),
             _ => None,
         }
+        .map(|r: u8| spec.dose.map_or(r, |o| o.rpe))
         .map(|r: u8| r.min(limits.rpe_cap));
-        let rep_seconds = x.tempo.map_or(2, |t| {
+        let tempo = match spec.role {
+            // Alfredson-style on the floor: a slow lower, an assisted rise.
+            Role::Eccentric if x.contraction != ContractionMode::EccentricOnly => Some(Tempo {
+                up_seconds: 1,
+                hold_seconds: 0,
+                down_seconds: 3,
+            }),
+            // §9.2: 3 s up / 5 s down at 65+ or with fall risk, 3-1-3 at 50-64.
+            Role::Calf if spec.goal == Goal::FallPrevention && !seated && x.tempo.is_some() => Some(Tempo {
+                up_seconds: 3,
+                hold_seconds: 1,
+                down_seconds: if limits.older || limits.fall_risk { 5 } else { 3 },
+            }),
+            _ => x.tempo,
+        };
+        let rep_seconds = tempo.map_or(2, |t| {
             u16::try_from(t.up_seconds + t.hold_seconds + t.down_seconds).unwrap_or(3)
         });
         let rep_seconds = if x.category == Category::Plyometric {
@@ -1215,9 +1295,9 @@ impl Ctx<'_> {
             id: Arc::from(x.id.as_str()),
             name: Arc::from(x.name.as_str()),
             variant: entry.variant,
-            // Written once the session cap has settled the ranges (`explain`).
-            why_deload: Arc::from(""),
-            why: Arc::from(""),
+            why: std::cell::OnceCell::new(),
+            hold_capped: limits.max_hold_seconds < 45,
+            tempo,
             sets,
             reps,
             hold,
@@ -1225,10 +1305,14 @@ impl Ctx<'_> {
             rest: dosage
                 .rest_seconds
                 .map_or(60, |r| u16::try_from(r.min).unwrap_or(60)),
-            per_week: dosage
-                .sessions_per_week
-                .map_or(7, |w| u8::try_from(w.max).unwrap_or(7))
-                .max(1),
+            per_week: if spec.role == Role::Eccentric {
+                7
+            } else {
+                dosage
+                    .sessions_per_week
+                    .map_or(7, |w| u8::try_from(w.max).unwrap_or(7))
+                    .max(1)
+            },
             rpe,
             load,
             rep_seconds,
@@ -1241,17 +1325,39 @@ impl Ctx<'_> {
     }
 }
 
-/// Writes each rung's rationale from the dose ranges it ended up with.
-fn explain(slots: &mut [Slot<'_>], limits: &Limits) {
-    for rung in slots.iter_mut().flat_map(|s| s.rungs.iter_mut()) {
-        let why = rationale(rung, limits);
-        rung.why_deload = Arc::from(format!("{why} Deload week: fewer sets, same intensity (§9.4)."));
-        rung.why = Arc::from(why);
+const DELOAD_WORDS: &str = "Deload week: fewer sets (or reps), same intensity (§9.4).";
+
+/// One support level less, if the rung has one: or why not yet.
+fn support_step(
+    rung: &Rung<'_>,
+    dose: &Dose,
+    level_ok: bool,
+) -> Option<Result<(Dose, String), &'static str>> {
+    if dose.support + 1 >= rung.supports.len() {
+        return None;
     }
+    if !level_ok {
+        return Some(Err(
+            "support changes at most every 2 weeks at 80 and over or with fall risk (§9.2)",
+        ));
+    }
+    let mut next = dose.clone();
+    next.support += 1;
+    let name = |i: usize| rung.supports.get(i).map_or("", |s| support_words(*s));
+    let what = format!("support {} → {}", name(dose.support), name(next.support));
+    Some(Ok((next, what)))
+}
+
+/// The rung's rationale, and its deload form.
+fn explained<'r>(rung: &'r Rung<'_>, deload_words: &'static str) -> &'r (Arc<str>, Arc<str>) {
+    rung.why.get_or_init(|| {
+        let why = rationale(rung);
+        (Arc::from(format!("{why} {deload_words}")), Arc::from(why))
+    })
 }
 
 /// Why this exercise at this dose: the rule, then the dose range actually prescribed.
-fn rationale(rung: &Rung<'_>, limits: &Limits) -> String {
+fn rationale(rung: &Rung<'_>) -> String {
     let (x, rpe, reps, hold, load) = (rung.exercise, rung.rpe, rung.reps, rung.hold, rung.load);
     let mut why = String::from(rung.spec_why);
     if let Some(v) = rung.variant {
@@ -1266,6 +1372,7 @@ fn rationale(rung: &Rung<'_>, limits: &Limits) -> String {
         (_, _, Role::Strength) => why.push_str(
             " Each set is done with the heaviest load you can lift for the prescribed reps (RPE 9), 3 s up and 3 s down; the RM steps from 15 towards 6 over the weeks.",
         ),
+        (_, _, Role::Routine) => {}
         (Some((a, b)), _, _) if a == b => why.push_str(&format!(" {a} reps a set.")),
         (Some((a, b)), _, _) => why.push_str(&format!(" Reps build from {a} to {b} a set.")),
         (None, Some((a, b)), _) if a == b => why.push_str(&format!(" Holds of {a} s.")),
@@ -1275,7 +1382,16 @@ fn rationale(rung: &Rung<'_>, limits: &Limits) -> String {
     if let Some(r) = rpe.filter(|_| rung.role != Role::Strength) {
         why.push_str(&format!(" Effort about RPE {r}/10."));
     }
-    if limits.max_hold_seconds < 45 && hold.is_some() {
+    if let Some(t) = rung
+        .tempo
+        .filter(|_| reps.is_some() && rung.role != Role::Routine)
+    {
+        why.push_str(&format!(
+            " Tempo {} s up, {} s at the top, {} s down.",
+            t.up_seconds, t.hold_seconds, t.down_seconds
+        ));
+    }
+    if rung.hold_capped && hold.is_some() {
         why.push_str(" Holds are capped at 15 s and you keep breathing (SCR-04).");
     }
     if matches!(rung.role, Role::Calf) && reps.is_some() {
@@ -1396,10 +1512,12 @@ fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit) -> Vec<Spec> {
             ladder: ladder.to_vec(),
             why,
             priority,
+            dose: None,
         });
     };
     let loaded = kit.has(Equipment::FreeWeight) && !limits.bodyweight_only;
     let machine = kit.has(Equipment::LegPressMachine) && !limits.bodyweight_only;
+    let mut r2 = false;
     match goal {
         Goal::RunnerEndurance if limits.tendon_track => {
             // §9.3 R3 / SCR-07: the protocol and isometrics only; no other calf volume.
@@ -1450,8 +1568,27 @@ fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit) -> Vec<Spec> {
                 );
             } else {
                 let why = "SCR-07 without weights or a step edge: Alfredson-style eccentrics on the floor (the insertional modification: never below floor level): lower slowly on the affected leg over 3 s, twice a day, every day, with the pain-monitoring rule.";
-                add("bent", Role::Eccentric, &BENT[3..4], why, 1);
-                add("straight", Role::Eccentric, &STRAIGHT[2..3], why, 1);
+                let floor = |id| Entry {
+                    id,
+                    variant: Some(
+                        "rise on both legs, lower on the affected leg over 3 s, heel no lower than the floor",
+                    ),
+                    min_level: Some(0),
+                };
+                add(
+                    "bent",
+                    Role::Eccentric,
+                    &[floor("single-leg-bent-knee-heel-raise")],
+                    why,
+                    1,
+                );
+                add(
+                    "straight",
+                    Role::Eccentric,
+                    &[floor("single-leg-heel-raise")],
+                    why,
+                    1,
+                );
             }
             add(
                 "iso",
@@ -1488,9 +1625,14 @@ fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit) -> Vec<Spec> {
                 "bent",
                 Role::Calf,
                 &BENT[1..],
-                "§9.3 R1: bent-knee soleus endurance: both legs → single leg → off a step, then load (2-for-2).",
+                if hsr {
+                    "§9.3 R2 endurance: single-leg bent-knee raises to RPE 8, 20-30 reps."
+                } else {
+                    "§9.3 R1: bent-knee soleus endurance: both legs → single leg → harder variants, then load (2-for-2)."
+                },
                 1,
             );
+            r2 = hsr;
             add(
                 "straight",
                 Role::Calf,
@@ -1535,7 +1677,7 @@ fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit) -> Vec<Spec> {
                 "straight",
                 Role::Calf,
                 &STRAIGHT,
-                "§9.2 and the §4.4 ladder (F0-F7): heel raises, 3 s up / 5 s down; support is the main lever (two hands → one hand → fingertip), then single leg, then 1-3 kg.",
+                "§9.2 and the §4.4 ladder (F0-F7): heel raises; support is the main lever (two hands → one hand → fingertip), then single leg, then 1-3 kg.",
                 1,
             );
             if level >= 1 {
@@ -1595,6 +1737,25 @@ fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit) -> Vec<Spec> {
                     2,
                 );
             }
+            if limits.heavy_body && loaded {
+                add(
+                    "seated",
+                    Role::Calf,
+                    &[e("seated-soleus-raise-loaded")],
+                    "ENG-05 with §9.1: standing raises take no added load at this body weight, so the loaded work is seated, with the weight on the knees only.",
+                    2,
+                );
+            }
+        }
+    }
+    if r2 {
+        // §9.3 R2: endurance is 2-3 sets of 20-30 at RPE 8 beside the strength block.
+        for spec in out.iter_mut().filter(|s| s.key == "bent") {
+            spec.dose = Some(Override {
+                sets: (2, 3),
+                reps: (20, 30),
+                rpe: 8,
+            });
         }
     }
     out
@@ -1608,7 +1769,13 @@ fn habits<'a>(req: &ProgrammeRequest, limits: &Limits, catalogue: &'a Catalogue)
                 .iter()
                 .any(|h: &HabitPlan<'_>| h.exercise.id == id && !matches!(h.kind, HabitKind::BalancePractice))
         {
-            out.push(HabitPlan { exercise, kind, why });
+            out.push(HabitPlan {
+                exercise,
+                kind,
+                id: Arc::from(exercise.id.as_str()),
+                name: Arc::from(exercise.name.as_str()),
+                why: Arc::from(why),
+            });
         }
     };
     if limits.claudication {
@@ -1667,7 +1834,7 @@ fn habits<'a>(req: &ProgrammeRequest, limits: &Limits, catalogue: &'a Catalogue)
                 step: 2,
                 max: 30,
             },
-            "§9.2: walking on the days between strength and balance sessions (Otago); comfortable pace.",
+            "§9.2 (Otago): walking on most days, including those between strength and balance sessions; comfortable pace.",
         );
     }
     if req.goals.contains(&Goal::FallPrevention) || limits.fall_risk {
@@ -1745,12 +1912,12 @@ fn habit_for_week(h: &HabitPlan<'_>, week: u8, practice_per_day: u16) -> Habit {
         HabitKind::Routine(text) => (text.to_owned(), None, None),
     };
     Habit {
-        exercise_id: h.exercise.id.clone(),
-        name: h.exercise.name.clone(),
+        exercise_id: Arc::clone(&h.id),
+        name: Arc::clone(&h.name),
         target,
         minutes_per_day: per_day,
         minutes_per_week: per_week,
-        rationale: h.why.to_owned(),
+        rationale: Arc::clone(&h.why),
     }
 }
 

@@ -6,8 +6,10 @@ use super::model::{Finding, Safety, SafetyStatus, Severity};
 use crate::catalogue::Goal;
 
 pub const DISCLAIMER: &str = "General exercise guidance, not medical advice or a diagnosis. \
-Stop and contact a doctor if you get new calf swelling, warmth or redness, chest pain, dizziness, \
-or a sudden sharp calf or Achilles pain.";
+New calf swelling, warmth or redness: stop and get a medical assessment the same day (call \
+emergency services if you are also breathless or have chest pain). Chest pain, dizziness or \
+severe breathlessness: stop and contact a doctor. A sudden sharp calf or Achilles pain: stop and \
+see a clinician.";
 
 /// What the screening allows; the prescription obeys these.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +47,8 @@ pub struct Limits {
     pub weaker_side: Option<super::model::LegSide>,
     /// Walking is dosed to claudication pain (SCR-08).
     pub claudication: bool,
+    /// Body mass of 120 kg or more: no added load on standing work (ENG-05).
+    pub heavy_body: bool,
 }
 
 /// Side-to-side difference above which the weaker leg is flagged (domain brief §8.1).
@@ -74,6 +78,7 @@ pub fn screen(req: &ProgrammeRequest) -> (Safety, Limits, Vec<String>) {
             no_end_range: false,
             weaker_side: None,
             claudication: false,
+            heavy_body: false,
         },
     };
     red_flags(&s, req, &mut out);
@@ -281,7 +286,7 @@ fn adaptations(s: &Screening, req: &ProgrammeRequest, out: &mut Outcome) {
             out.add(
                 "SCR-07",
                 Adapt,
-                "Insertional tendinopathy: no heel drops below the level of a step, no stretching into the end of the range, and the seated raise is done with the feet flat on the floor (no plate under the forefoot).",
+                "Insertional tendinopathy: no heel drops below the level of a step or the floor, no stretching into the end of the range, and any seated raise is done with the feet flat on the floor (no plate under the forefoot).",
             );
             out.limits.no_step_edge = true;
             out.limits.no_end_range = true;
@@ -298,6 +303,9 @@ fn adaptations(s: &Screening, req: &ProgrammeRequest, out: &mut Outcome) {
         out.limits.no_plyometrics = true;
         out.limits.max_start_level = out.limits.max_start_level.min(6);
     }
+    if s.achilles_rupture_months_ago.is_some_and(|m| m >= 12) && s.achilles_rehab_discharged == Some(true) {
+        out.add("SCR-05", Info, "An Achilles rupture or surgery more than 12 months ago, discharged from rehabilitation: this programme may follow. Tendon remodelling takes 12-18 months, so build up steadily and compare the legs at each retest.");
+    }
     if let Some(test) = req.baseline_heel_raise
         && test.asymmetry() > ASYMMETRY_FLAG
         && let Some(side) = test.weaker_side()
@@ -313,7 +321,8 @@ fn adaptations(s: &Screening, req: &ProgrammeRequest, out: &mut Outcome) {
         .body_mass_kg
         .is_some_and(|m| m >= super::prescribe::HEAVY_BODY_MASS_KG)
     {
-        out.add("ENG-05", Info, "At your body weight, standing calf raises are already heavily loaded: no extra weight is added to standing work, progress comes from reps, support and single-leg work, and a support stays within reach.");
+        out.add("ENG-05", Info, "At your body weight, standing calf raises are already heavily loaded: no extra weight is added to standing work, which progresses through reps and sets first (support and single-leg work come later); any added load is seated, on the knees. Keep a support within reach.");
+        out.limits.heavy_body = true;
     }
     if yes(s.claudication) {
         out.add("SCR-08", Info, "Calf pain on walking that eases with rest: ask your doctor about supervised exercise therapy (walking to moderate or strong calf pain, 30-45 minutes at least 3 times a week for 12 weeks); the walking in this programme is dosed that way and calf raises are a useful addition.");
@@ -326,6 +335,7 @@ fn adaptations(s: &Screening, req: &ProgrammeRequest, out: &mut Outcome) {
     if yes(s.pregnant) {
         out.limits.pregnant = true;
         out.limits.rpe_cap = out.limits.rpe_cap.min(7);
+        out.recommendations.push("Pregnancy (ACOG): stop exercising and contact your maternity team for vaginal bleeding, fluid leaking, regular painful contractions, reduced baby movements, breathlessness before exertion, dizziness, headache, chest pain, muscle weakness, or calf pain or swelling.".into());
         if s.pregnancy_contraindication == Some(false) {
             out.add("SCR-10", Info, "Exercise in an uncomplicated pregnancy is encouraged: moderate effort, nothing lying on your back. Stop and contact your maternity team for bleeding, dizziness, headache, chest pain, calf pain or swelling, contractions or fluid leakage.");
         } else if s.pregnancy_contraindication.is_none() {
@@ -333,7 +343,8 @@ fn adaptations(s: &Screening, req: &ProgrammeRequest, out: &mut Outcome) {
             out.limits.bodyweight_only = true;
             out.limits.rpe_cap = out.limits.rpe_cap.min(6);
             out.limits.no_plyometrics = true;
-            out.limits.max_start_level = out.limits.max_start_level.min(6);
+            // Both legs before single leg while it is unknown (the most conservative track).
+            out.limits.max_start_level = out.limits.max_start_level.min(4);
         }
     }
     if yes(s.recent_immobilisation) || yes(s.prior_blood_clot) {

@@ -268,7 +268,11 @@ fn check(req: &ProgrammeRequest, p: &Programme, c: &Catalogue) {
     let mut level_changed: Vec<u8> = Vec::new();
     for week in &p.weeks {
         assert_eq!(week.sessions.len(), usize::from(p.sessions_per_week));
-        let deload_every = if req.goals == [Goal::FallPrevention] { 6 } else { 4 };
+        let deload_every = if req.goals == [Goal::FallPrevention] && (older || fall_risk) {
+            6
+        } else {
+            4
+        };
         if req.achilles_tendinopathy.is_some() {
             assert!(!week.deload, "R3: the tendon protocols have no deloads");
         } else {

@@ -87,8 +87,12 @@ fn the_trained_runner_gets_a_heavy_progressive_block() {
         json!({"up_seconds": 3, "hold_seconds": 1, "down_seconds": 3})
     );
     assert_eq!(
-        p["weeks"][8]["sessions"][0]["exercises"][0]["load"]["repetition_maximum"], 6,
-        "15RM towards 6RM"
+        p["weeks"][8]["sessions"][0]["exercises"][0]["load"]["repetition_maximum"], 8,
+        "15RM towards 6RM, the schedule paused over the week-4 and week-8 deloads"
+    );
+    assert_eq!(
+        p["weeks"][10]["sessions"][0]["exercises"][0]["load"]["repetition_maximum"],
+        6
     );
     let days: Vec<u64> = p["weeks"][0]["sessions"]
         .as_array()

@@ -144,14 +144,19 @@ fn two_for_two_progresses_after_two_passed_sessions_and_holds_after_one() {
     let a = adapt(&req, catalogue(), &logs, &[], through(1));
     let d = decision(&a, 1, SL);
     assert_eq!((d.decision, d.rule), (Decision::Progress, "2-FOR-2"));
-    assert_eq!(dose(&a.programme, 2, SL).reps, Some(14), "12 -> 14 reps");
+    assert_eq!(dose(&a.programme, 2, SL).reps, Some(22), "20 -> 22 reps");
+    assert!(
+        decision(&a, 1, SL).reason.ends_with("one step up: reps 20 → 22."),
+        "{}",
+        decision(&a, 1, SL).reason
+    );
 
     let (req, logs) = runner_week1(1, GOOD);
     let a = adapt(&req, catalogue(), &logs, &[], through(1));
     let d = decision(&a, 1, SL);
     assert_eq!((d.decision, d.rule), (Decision::Hold, "2-FOR-2"));
     assert!(d.reason.starts_with("1 of the 2"), "{}", d.reason);
-    assert_eq!(dose(&a.programme, 2, SL).reps, Some(12), "held");
+    assert_eq!(dose(&a.programme, 2, SL).reps, Some(20), "held");
 
     // On target but not above it: no progression.
     let (req, logs) = runner_week1(3, Went { over: 0, ..GOOD });
@@ -167,7 +172,7 @@ fn reg01_pain_above_five_regresses_calf_work_and_freezes_it_for_a_week() {
     let a = adapt(&req, catalogue(), &logs, &[], through(1));
     logs.extend((0..3).map(|i| follow(&a.programme, 2, i, GOOD)));
     let a = adapt(&req, catalogue(), &logs, &[], through(2));
-    assert_eq!(dose(&a.programme, 3, SL).reps, Some(16));
+    assert_eq!(dose(&a.programme, 3, SL).reps, Some(24));
     logs.push(follow(&a.programme, 3, 0, Went { pain: 7, ..GOOD }));
     let a = adapt(&req, catalogue(), &logs, &[], through(3));
     let d = decision(&a, 3, SL);
@@ -184,7 +189,7 @@ fn reg01_pain_above_five_regresses_calf_work_and_freezes_it_for_a_week() {
     let a = adapt(&req, catalogue(), &logs, &[], through(4));
     let d = decision(&a, 4, SL);
     assert_eq!((d.decision, d.rule), (Decision::Hold, "REG-01"), "{}", d.reason);
-    assert_eq!(dose(&a.programme, 5, SL).reps, Some(14));
+    assert_eq!(dose(&a.programme, 5, SL).reps, Some(22));
 }
 
 #[test]
@@ -261,7 +266,7 @@ fn reg03_incomplete_sets_drop_the_load_or_repeat_the_week() {
     let body = decision(&a, 1, SL);
     assert_eq!((body.decision, body.rule), (Decision::Hold, "REG-03"));
     assert!(body.reason.contains("repeat the week"));
-    assert_eq!(dose(&a.programme, 2, SL).reps, Some(12));
+    assert_eq!(dose(&a.programme, 2, SL).reps, Some(20));
     assert!(
         dose(&a.programme, 2, "single-leg-heel-raise-dumbbell")
             .load
@@ -286,7 +291,8 @@ fn reg04_two_missed_weeks_or_illness_restart_one_step_lower() {
         "{}",
         d.reason
     );
-    assert_eq!(dose(&a.programme, 4, SL).reps, Some(12), "back below week 3's 14");
+    // Back to week 1's 20 reps, in a deload week (about 65% of them).
+    assert_eq!(dose(&a.programme, 4, SL).reps, Some(13), "back below week 3's 22");
 
     logs.truncate(1);
     if let Some(first) = logs.first_mut() {
@@ -342,7 +348,9 @@ fn the_week_before_a_deload_reports_the_deload() {
     let d = decision(&a, 3, SL);
     assert_eq!((d.decision, d.rule), (Decision::Deload, "DELOAD"), "{}", d.reason);
     assert!(a.programme.weeks[3].deload);
-    assert!(dose(&a.programme, 4, SL).sets < dose(&a.programme, 3, SL).sets);
+    // Two sets: the deload cuts the reps to about 65%, same intensity.
+    assert_eq!(dose(&a.programme, 4, SL).sets, dose(&a.programme, 3, SL).sets);
+    assert!(dose(&a.programme, 4, SL).reps < dose(&a.programme, 3, SL).reps);
 }
 
 #[test]
@@ -450,13 +458,9 @@ fn the_scripted_runner_progresses_regresses_on_pain_and_recovers() {
         ]
     );
     let reps: Vec<Option<u16>> = (1..=12).map(|w| dose(&a.programme, w, SL).reps).collect();
-    assert_eq!(reps[4], Some(18), "week 5 at 18 reps");
-    assert_eq!(
-        reps[5],
-        Some(19),
-        "week 6 one step up (the top of the range is 19 to fit the session cap)"
-    );
-    assert_eq!(reps[6], Some(18), "week 7 one step back");
+    assert_eq!(reps[4], Some(26), "week 5 at 26 reps (R2 endurance, 20-30)");
+    assert_eq!(reps[5], Some(28), "week 6 one step up");
+    assert_eq!(reps[6], Some(26), "week 7 one step back");
     assert!(
         dose(&a.programme, 12, SL).load.kg > dose(&a.programme, 6, SL).load.kg,
         "recovered past the pain week by week 12: load added, {reps:?}"
@@ -682,7 +686,8 @@ proptest! {
                 if x.exercise_id != y.exercise_id {
                     continue;
                 }
-                if x.load.kind != LoadKind::RepetitionMaximum {
+                // A deload cuts reps or sets on top of any step: compare full weeks only.
+                if x.load.kind != LoadKind::RepetitionMaximum && !w0.deload && !w1.deload {
                     prop_assert!(changes(x, y) <= 1, "week {} -> {}: {:?} -> {:?}", w0.number, w1.number, x, y);
                 }
                 let ratio = y.load.intensity() / x.load.intensity();
@@ -690,7 +695,7 @@ proptest! {
                 if x.load.kind != LoadKind::RepetitionMaximum {
                     prop_assert!(ratio <= max + 1e-9, "load step {} over {}", ratio, max);
                 }
-                if w0.number <= lived && pain > PAIN_LIMIT {
+                if w0.number <= lived && pain > PAIN_LIMIT && !w0.deload {
                     prop_assert!(ratio <= 1.0 + 1e-9, "no load increase after pain {}", pain);
                     prop_assert!(y.reps <= x.reps || x.load.kind == LoadKind::RepetitionMaximum);
                 }
