@@ -140,11 +140,77 @@ pub enum Step {
     MoreSupport,
 }
 
+/// One planned step, put into words only when a reason needs it ("reps 12 → 14").
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stepped {
+    Reps(u16, u16),
+    Hold(u16, u16),
+    Sets {
+        from: u8,
+        to: u8,
+        reps: Option<u16>,
+        hold: Option<u16>,
+    },
+    Support(SupportLevel, SupportLevel),
+    AddLoad {
+        kg: f64,
+        reps: Option<(u16, u16)>,
+    },
+    Load(f64, f64),
+    Rm {
+        from: u8,
+        to: u8,
+        sets: Option<u8>,
+    },
+    Next {
+        name: Arc<str>,
+        variant: Option<&'static str>,
+    },
+}
+
+impl std::fmt::Display for Stepped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Reps(a, b) => write!(f, "reps {a} → {b}"),
+            Self::Hold(a, b) => write!(f, "hold {a} s → {b} s"),
+            Self::Sets { from, to, reps, hold } => {
+                write!(f, "sets {from} → {to}")?;
+                match (reps, hold) {
+                    (Some(r), _) => write!(f, " at {r} reps"),
+                    (None, Some(h)) => write!(f, " of {h} s"),
+                    _ => Ok(()),
+                }
+            }
+            Self::Support(a, b) => write!(f, "support {} → {}", support_words(*a), support_words(*b)),
+            Self::AddLoad { kg, reps } => {
+                write!(f, "added load: {} kg", kg_words(*kg))?;
+                match reps {
+                    Some((a, b)) => write!(f, ", reps {a} → {b}"),
+                    None => Ok(()),
+                }
+            }
+            Self::Load(a, b) => write!(f, "load {} kg → {} kg", kg_words(*a), kg_words(*b)),
+            Self::Rm { from, to, sets } => {
+                write!(f, "load {from}RM → {to}RM")?;
+                if let Some(s) = sets {
+                    write!(f, ", {s} sets")?;
+                }
+                write!(f, " (heavy slow resistance schedule)")
+            }
+            Self::Next {
+                name,
+                variant: Some(v),
+            } => write!(f, "next exercise: {name} ({v})"),
+            Self::Next { name, variant: None } => write!(f, "next exercise: {name}"),
+        }
+    }
+}
+
 /// What happened to one slot between two weeks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Moved {
-    /// The dose changed, in words ("reps 12 → 14").
-    Changed(String),
+    /// The dose changed.
+    Changed(Stepped),
     /// An advance was asked for but nothing could change, and why.
     Unchanged(&'static str),
     /// No advance was asked for (hold, regression, or the deload).
@@ -693,7 +759,7 @@ impl<'a> Plan<'a> {
         dose: &Dose,
         week: u8,
         level_ok: bool,
-    ) -> Result<(Dose, String), &'static str> {
+    ) -> Result<(Dose, Stepped), &'static str> {
         let rung = slot_rung(slot, dose);
         let mut next = dose.clone();
         if slot.role == Role::Strength {
@@ -708,14 +774,14 @@ impl<'a> Plan<'a> {
                     .max(target);
                 next.rm = Some(rm);
                 next.sets = sets.max(dose.sets);
-                let sets_note = if next.sets > dose.sets {
-                    format!(", {} sets", next.sets)
-                } else {
-                    String::new()
-                };
+                let sets = (next.sets > dose.sets).then_some(next.sets);
                 return Ok((
                     next,
-                    format!("load {current}RM → {rm}RM{sets_note} (heavy slow resistance schedule)"),
+                    Stepped::Rm {
+                        from: current,
+                        to: rm,
+                        sets,
+                    },
                 ));
             }
             return Err("already at this week's step of the heavy slow resistance schedule");
@@ -735,14 +801,14 @@ impl<'a> Plan<'a> {
         {
             let reps_next = (reps + (reps / 5).clamp(1, 2)).min(max);
             next.reps = Some(reps_next);
-            return Ok((next, format!("reps {reps} → {reps_next}")));
+            return Ok((next, Stepped::Reps(reps, reps_next)));
         }
         if let (Some(hold), Some((_, max))) = (dose.hold, rung.hold)
             && hold < max
         {
             let hold_next = (hold + (hold / 5).clamp(1, 5)).min(max);
             next.hold = Some(hold_next);
-            return Ok((next, format!("hold {hold} s → {hold_next} s")));
+            return Ok((next, Stepped::Hold(hold, hold_next)));
         }
         // On the fall track support is the main lever (§9.2): it comes before sets.
         let support_first =
@@ -772,14 +838,11 @@ impl<'a> Plan<'a> {
                 candidate.reps = reps.or(dose.reps);
                 candidate.hold = hold.or(dose.hold);
                 if volume(&candidate) <= volume(dose) * (1.0 + VOLUME_STEP) + 1e-9 {
-                    let what = match (dose.reps, candidate.reps, dose.hold, candidate.hold) {
-                        (Some(a), Some(b), _, _) if a != b => {
-                            format!("sets {} → {} at {b} reps", dose.sets, candidate.sets)
-                        }
-                        (_, _, Some(a), Some(b)) if a != b => {
-                            format!("sets {} → {} of {b} s", dose.sets, candidate.sets)
-                        }
-                        _ => format!("sets {} → {}", dose.sets, candidate.sets),
+                    let what = Stepped::Sets {
+                        from: dose.sets,
+                        to: candidate.sets,
+                        reps: candidate.reps.filter(|r| Some(*r) != dose.reps),
+                        hold: candidate.hold.filter(|h| Some(*h) != dose.hold),
                     };
                     return Ok((candidate, what));
                 }
@@ -797,19 +860,16 @@ impl<'a> Plan<'a> {
                     next.kg = Some(start);
                     // §9.3 R1: load goes on and the reps drop back to the bottom of the range.
                     next.reps = rung.reps.map(|r| r.0).or(dose.reps);
-                    let reps_note = match (dose.reps, next.reps) {
-                        (Some(a), Some(b)) if a != b => format!(", reps {a} → {b}"),
-                        _ => String::new(),
+                    let reps = match (dose.reps, next.reps) {
+                        (Some(a), Some(b)) if a != b => Some((a, b)),
+                        _ => None,
                     };
-                    return Ok((next, format!("added load: {} kg{reps_note}", kg_words(start))));
+                    return Ok((next, Stepped::AddLoad { kg: start, reps }));
                 }
                 Some(kg) => {
                     if let Some(heavier) = self.heavier(kg, max, standing) {
                         next.kg = Some(heavier);
-                        return Ok((
-                            next,
-                            format!("load {} kg → {} kg", kg_words(kg), kg_words(heavier)),
-                        ));
+                        return Ok((next, Stepped::Load(kg, heavier)));
                     }
                 }
             }
@@ -831,9 +891,9 @@ impl<'a> Plan<'a> {
                 let fitted = (allowed / (f64::from(candidate.sets) * per_set_at(1))).floor() as u16;
                 candidate.reps = Some(reps.min(fitted).max(5.min(reps)));
             }
-            let what = match new.variant {
-                Some(v) => format!("next exercise: {} ({v})", new.name),
-                None => format!("next exercise: {}", new.name),
+            let what = Stepped::Next {
+                name: Arc::clone(&new.name),
+                variant: new.variant,
             };
             return Ok((candidate, what));
         }
@@ -1332,7 +1392,7 @@ fn support_step(
     rung: &Rung<'_>,
     dose: &Dose,
     level_ok: bool,
-) -> Option<Result<(Dose, String), &'static str>> {
+) -> Option<Result<(Dose, Stepped), &'static str>> {
     if dose.support + 1 >= rung.supports.len() {
         return None;
     }
@@ -1343,8 +1403,8 @@ fn support_step(
     }
     let mut next = dose.clone();
     next.support += 1;
-    let name = |i: usize| rung.supports.get(i).map_or("", |s| support_words(*s));
-    let what = format!("support {} → {}", name(dose.support), name(next.support));
+    let level = |i: usize| rung.supports.get(i).copied().unwrap_or(SupportLevel::TwoHands);
+    let what = Stepped::Support(level(dose.support), level(next.support));
     Some(Ok((next, what)))
 }
 

@@ -210,6 +210,63 @@ fn reg01_also_fires_on_unsettled_morning_pain_and_on_pain_rising_week_on_week() 
     assert!(d.reason.contains("worse than the previous week"), "{}", d.reason);
 }
 
+/// An 88-year-old on the fall track who loses balance three weeks running.
+fn wobbly_88(symptom: Symptom) -> (Adaptation, Vec<LoggedSession>) {
+    let req = request(json!({
+        "age": 88, "activity_level": "lightly_active", "goals": ["fall_prevention"],
+        "fall_risk": {"fallen_past_year": true, "feels_unsteady": true, "worries_about_falling": true, "uses_walking_aid": true}
+    }));
+    let mut logs: Vec<LoggedSession> = Vec::new();
+    let mut a = adapt(&req, catalogue(), &logs, &[], through(0));
+    for week in 1..=3 {
+        for i in 0..3 {
+            let mut s = follow(&a.programme, week, i, GOOD);
+            s.symptoms.push(symptom);
+            logs.push(s);
+        }
+        a = adapt(&req, catalogue(), &logs, &[], through(week));
+    }
+    (a, logs)
+}
+
+#[test]
+fn reg02_repeated_balance_loss_steps_down_to_seated_work_and_asks_for_a_falls_review() {
+    let (a, _) = wobbly_88(Symptom::BalanceLoss);
+    let week1 = first_session(&a.programme.weeks[0]);
+    assert_eq!(&*week1[0].exercise_id, "standing-heel-raise");
+    assert_eq!(week1[0].support_level, crate::catalogue::SupportLevel::TwoHands);
+    // From two hands the step down is the seated rung (F0).
+    let week2 = first_session(&a.programme.weeks[1]);
+    assert_eq!(&*week2[0].exercise_id, "seated-calf-raise");
+    assert_eq!(decision(&a, 1, "standing-heel-raise").rule, "REG-02");
+    assert!(
+        a.record
+            .recommendations
+            .iter()
+            .any(|r| r.contains("falls review")),
+        "{:?}",
+        a.record.recommendations
+    );
+}
+
+#[test]
+fn a_reported_fall_adds_support_and_asks_for_a_re_screen() {
+    let (a, _) = wobbly_88(Symptom::Fall);
+    let d = decision(&a, 1, "standing-heel-raise");
+    assert_eq!(
+        (d.decision, d.rule),
+        (Decision::Regress, "SCR-11"),
+        "{}",
+        d.reason
+    );
+    assert!(a.record.recommendations.iter().any(|r| r.contains("re-screen")));
+    assert_eq!(
+        a.status,
+        ProgrammeStatus::Active,
+        "a fall re-screens, it does not suspend"
+    );
+}
+
 #[test]
 fn reg02_balance_loss_returns_to_the_previous_support_level() {
     let req = older();
