@@ -236,7 +236,8 @@ pub struct Habit {
     #[schema(value_type = String)]
     pub name: Arc<str>,
     /// The target for this week, in words.
-    pub target: String,
+    #[schema(value_type = String)]
+    pub target: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub minutes_per_day: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]

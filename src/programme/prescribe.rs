@@ -245,7 +245,11 @@ struct HabitPlan<'a> {
     id: Arc<str>,
     name: Arc<str>,
     why: Arc<str>,
+    /// The last week's numbers and their words.
+    memo: std::cell::RefCell<Option<(HabitKey, Arc<str>)>>,
 }
+
+type HabitKey = (Option<u16>, Option<u16>);
 
 #[derive(Clone, Copy)]
 enum HabitKind {
@@ -1835,6 +1839,7 @@ fn habits<'a>(req: &ProgrammeRequest, limits: &Limits, catalogue: &'a Catalogue)
                 id: Arc::from(exercise.id.as_str()),
                 name: Arc::from(exercise.name.as_str()),
                 why: Arc::from(why),
+                memo: std::cell::RefCell::new(None),
             });
         }
     };
@@ -1935,41 +1940,46 @@ fn habits<'a>(req: &ProgrammeRequest, limits: &Limits, catalogue: &'a Catalogue)
 
 fn habit_for_week(h: &HabitPlan<'_>, week: u8, practice_per_day: u16) -> Habit {
     let w = u16::from(week.saturating_sub(1));
-    let (target, per_day, per_week) = match h.kind {
-        HabitKind::DailyMinutes { start, step, max } => {
-            let m = (start + step * w).min(max);
-            (format!("{m} minutes a day, in short bouts."), Some(m), None)
-        }
+    let (per_day, per_week) = match h.kind {
+        HabitKind::DailyMinutes { start, step, max } => (Some((start + step * w).min(max)), None),
         HabitKind::WeeklyMinutes { start, max } => {
             let mut m = f64::from(start);
             for _ in 0..w {
                 m = (m * 1.1 / 5.0).round() * 5.0;
             }
-            let m = (m as u16).min(max);
-            (
-                format!("{m} minutes this week, spread over most days."),
-                None,
-                Some(m),
-            )
+            (None, Some((m as u16).min(max)))
         }
-        HabitKind::ClaudicationWalks => {
-            let m = (30 + 3 * w).min(45);
-            (
-                format!(
-                    "3 walks this week of about {m} minutes each: walk until the calf pain is moderate to strong, rest until it eases, then walk on."
+        HabitKind::ClaudicationWalks => (None, Some((30 + 3 * w).min(45) * 3)),
+        HabitKind::BalancePractice => (Some(practice_per_day), Some(practice_per_day * 7)),
+        HabitKind::Routine(_) => (None, None),
+    };
+    // Most weeks repeat last week's numbers: the words are written once per change.
+    let mut memo = h.memo.borrow_mut();
+    let target = match memo.as_ref() {
+        Some((key, text)) if *key == (per_day, per_week) => Arc::clone(text),
+        _ => {
+            let text: Arc<str> = Arc::from(match h.kind {
+                HabitKind::DailyMinutes { .. } => {
+                    format!("{} minutes a day, in short bouts.", per_day.unwrap_or(0))
+                }
+                HabitKind::WeeklyMinutes { .. } => {
+                    format!(
+                        "{} minutes this week, spread over most days.",
+                        per_week.unwrap_or(0)
+                    )
+                }
+                HabitKind::ClaudicationWalks => format!(
+                    "3 walks this week of about {} minutes each: walk until the calf pain is moderate to strong, rest until it eases, then walk on.",
+                    per_week.unwrap_or(0) / 3
                 ),
-                None,
-                Some(m * 3),
-            )
+                HabitKind::BalancePractice => format!(
+                    "{practice_per_day} minutes a day of balance practice at a kitchen counter, in short bouts: feet together, tandem stance, tandem walking, single-leg stance as your sessions allow."
+                ),
+                HabitKind::Routine(text) => text.to_owned(),
+            });
+            *memo = Some(((per_day, per_week), Arc::clone(&text)));
+            text
         }
-        HabitKind::BalancePractice => (
-            format!(
-                "{practice_per_day} minutes a day of balance practice at a kitchen counter, in short bouts: feet together, tandem stance, tandem walking, single-leg stance as your sessions allow."
-            ),
-            Some(practice_per_day),
-            Some(practice_per_day * 7),
-        ),
-        HabitKind::Routine(text) => (text.to_owned(), None, None),
     };
     Habit {
         exercise_id: Arc::clone(&h.id),
