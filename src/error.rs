@@ -399,6 +399,11 @@ impl From<crate::db::DbError> for ApiError {
             DbError::Query(Diesel::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                 Self::Conflict("The resource already exists.".into())
             }
+            // Every foreign key points at an owner (a user, a partner, a programme): it is gone,
+            // so the token acting for it is no longer valid (a deleted account's token).
+            DbError::Query(Diesel::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+                Self::InvalidToken("The account this token acts for no longer exists.".into())
+            }
             DbError::Pool(cause) => {
                 tracing::warn!(error = %cause, "database pool unavailable");
                 Self::ServiceUnavailable("The database is temporarily unavailable; retry later.".into())

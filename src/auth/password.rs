@@ -157,6 +157,56 @@ pub fn verify(password: &str, phc: &str) -> bool {
 
 /// A valid hash of a random password: verifying against it when the email is unknown makes a
 /// failed login take as long as a wrong password.
+/// Hashes waiting for or running on the hashing threads; past this, new sign-ins and
+/// registrations are turned away with 503 and `Retry-After` rather than queueing without end.
+pub const MAX_QUEUED: usize = 32;
+
+static QUEUED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The hashing queue is full.
+#[derive(Debug)]
+pub struct Busy;
+
+/// Holds one place in the hashing queue while it lives.
+struct Place;
+
+impl Place {
+    fn take() -> Result<Self, Busy> {
+        use std::sync::atomic::Ordering;
+        let before = QUEUED.fetch_add(1, Ordering::AcqRel);
+        if before >= MAX_QUEUED {
+            QUEUED.fetch_sub(1, Ordering::AcqRel);
+            return Err(Busy);
+        }
+        Ok(Self)
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        QUEUED.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// [`hash`] on a blocking thread, holding no database connection, within the queue bound.
+pub async fn hash_queued(password: String) -> Result<anyhow::Result<String>, Busy> {
+    let place = Place::take()?;
+    let result = actix_web::web::block(move || hash(&password)).await;
+    drop(place);
+    Ok(result.unwrap_or_else(|e| Err(anyhow::anyhow!("hashing thread: {e}"))))
+}
+
+/// [`verify`] against `phc` (or the dummy hash, so unknown accounts take as long) on a
+/// blocking thread, holding no database connection, within the queue bound.
+pub async fn verify_queued(password: String, phc: Option<String>) -> Result<bool, Busy> {
+    let place = Place::take()?;
+    let result =
+        actix_web::web::block(move || verify(&password, phc.as_deref().unwrap_or_else(|| dummy_hash())))
+            .await;
+    drop(place);
+    Ok(result.unwrap_or(false))
+}
+
 pub fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY.get_or_init(|| hash(&uuid::Uuid::new_v4().to_string()).unwrap_or_default())

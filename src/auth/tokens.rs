@@ -174,7 +174,7 @@ pub fn verify(keys: &KeySet, config: &TokenConfig, token: &str) -> Result<Claims
     validation.set_issuer(&[&config.issuer]);
     validation.set_audience(&[&config.audience]);
     validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
-    jsonwebtoken::decode::<Claims>(token, key, &validation)
+    let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
         .map(|data| data.claims)
         .map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
@@ -187,7 +187,12 @@ pub fn verify(keys: &KeySet, config: &TokenConfig, token: &str) -> Result<Claims
                 ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
                 _ => "the token is invalid",
             })
-        })
+        })?;
+    // A token issued in the future (beyond the clock leeway) was not issued by us.
+    if claims.iat > jsonwebtoken::get_current_timestamp().saturating_add(config.leeway_secs) {
+        return Err(InvalidToken("the token was issued in the future"));
+    }
+    Ok(claims)
 }
 
 /// A new opaque refresh token (256 random bits, base64url) and the hash that is stored.

@@ -97,6 +97,19 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Api
             "The request body is empty; send a JSON object.",
         ));
     }
+    // A NUL character is valid JSON (`\u0000`) but no text column takes it (PostgreSQL
+    // refuses it outright): refuse it here, naming the field, on both engines.
+    if contains(bytes, b"\\u0000") {
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|_| ApiError::bad_request("The request body is not valid JSON."))?;
+        if let Some(path) = nul_path(&value, String::new()) {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                if path.is_empty() { "body".into() } else { path },
+                "nul_character",
+                "must not contain the NUL character (\\u0000)",
+            )]));
+        }
+    }
     // Fast path: straight from the bytes. Whatever it rejects (including integral floats such
     // as `15.0` for an integer field, which are accepted) takes the careful path below, which
     // also words the errors; so both paths accept exactly the same bodies.
@@ -113,6 +126,30 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Api
         ))
     })?;
     from_value(value)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The path (`sets[0].notes`) of the first string or key holding a NUL character.
+fn nul_path(value: &Value, path: String) -> Option<String> {
+    match value {
+        Value::String(s) => s.contains('\0').then_some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = join(&path, k);
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                nul_path(v, here)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// Deserialises an already-parsed JSON value into `T` (integral floats accepted for integers)
@@ -222,6 +259,13 @@ impl<T: DeserializeOwned + Validate> FromRequest for Query<T> {
 /// Parses a query string into `T` (see [`Query`] for the status rules).
 pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
     let pairs = form_urlencoded::parse(query.as_bytes());
+    if let Some((name, _)) = pairs.clone().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            name.replace('\0', ""),
+            "nul_character",
+            "must not contain the NUL character (%00)",
+        )]));
+    }
     let parsed: T =
         serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs)).map_err(|e| {
             let error = field_error(&e.path().to_string(), &e.into_inner().to_string());

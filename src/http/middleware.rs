@@ -51,21 +51,56 @@ pub async fn request_context(
 
     // Handler and extractor errors arrive as responses carrying the error; `?` only passes on
     // failures of the service chain itself, which actix renders.
-    let mut res = next
-        .call(req)
-        .instrument(span.clone())
-        .await?
-        .map_into_boxed_body();
+    let carries_credentials = req.headers().contains_key(actix_web::http::header::AUTHORIZATION);
+    // A NUL character reaches no handler: no text column takes it (PostgreSQL refuses it).
+    let mut res = if req.uri().path().contains("%00") {
+        let refused = crate::error::ApiError::bad_request("The path must not contain a NUL character (%00).");
+        req.error_response(refused)
+    } else {
+        next.call(req)
+            .instrument(span.clone())
+            .await?
+            .map_into_boxed_body()
+    };
     if res.status().is_client_error() || res.status().is_server_error() {
         res = to_problem(res, &path, &request_id);
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
+    harden(res.headers_mut(), carries_credentials);
     let status = res.status().as_u16();
     let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     span.in_scope(|| tracing::info!(status, duration_us, "request finished"));
     Ok(res)
+}
+
+/// Security headers on every response (OWASP secure headers): no MIME sniffing, no referrer,
+/// HTML pages (the docs) neither framed nor loading foreign scripts, and nothing that answers a
+/// credentialed request kept in a cache unless the handler chose its own caching.
+fn harden(headers: &mut actix_web::http::header::HeaderMap, carries_credentials: bool) {
+    use actix_web::http::header;
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            ),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if carries_credentials && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
 }
 
 /// Re-renders an error response as a problem document carrying `instance` and `request_id`.

@@ -133,6 +133,8 @@ fn issue_pair(
     responses(
         (status = 201, description = "Created.", body = UserResponse, headers(("Location" = String, description = "/v1/me"))),
         (status = 409, description = "An account with this email exists.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many registrations and sign-ins are being hashed at once; see `Retry-After`.", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
 )]
 #[post("/auth/register")]
@@ -146,12 +148,17 @@ pub async fn register(
         return Err(ApiError::invalid_field("password", "weak_password", why));
     }
     let profile = body.profile.unwrap_or_default();
+    // Hash first, holding no database connection (argon2 takes tens of milliseconds).
+    let password_hash = password::hash_queued(body.password)
+        .await
+        .map_err(|_| busy())?
+        .map_err(ApiError::Internal)?;
     let row = db::run(&pool, move |conn| -> Result<UserRow, ApiError> {
         let now = crate::db::now();
         let row = UserRow {
             id: uuid::Uuid::new_v4().to_string(),
             email,
-            password_hash: password::hash(&body.password)?,
+            password_hash,
             birth_year: profile.birth_year,
             sex: profile.sex.map(|s| super::me::wire(&s)),
             body_mass_kg: profile.body_mass_kg,
@@ -186,7 +193,9 @@ pub async fn register(
     responses(
         (status = 200, description = "Tokens.", body = TokenResponse),
         (status = 401, description = "Invalid email or password.", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts; see `Retry-After`.", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "Too many failed attempts; see `Retry-After`. Each attempt is counted before the password is checked, so parallel attempts cannot pass the limit.", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "Too many sign-ins are being checked at once; see `Retry-After`.", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
 )]
@@ -201,36 +210,27 @@ pub async fn login(
     let email = normalise_email(&body.email);
     let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     auth.login_limiter
-        .check(&email, &address, Instant::now())
+        .reserve(&email, &address, Instant::now())
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
-    let state = auth.clone();
+    // Read, verify, write: no pooled connection is held while argon2 runs.
     let account = email.clone();
-    let result = db::run(
-        &pool,
-        move |conn| -> Result<Result<TokenResponse, ()>, ApiError> {
-            let user = users::find_by_email(conn, &account)?;
-            let hash = user
-                .as_ref()
-                .map_or(password::dummy_hash(), |u| u.password_hash.as_str());
-            let matches = password::verify(&body.password, hash);
-            match user {
-                Some(user) if matches => issue_pair(conn, &state, &user.id, None).map(Ok),
-                _ => Ok(Err(())),
-            }
-        },
-    )
-    .await?;
-    match result {
-        Ok(tokens) => {
-            auth.login_limiter.record_success(&email);
-            Ok(no_store(HttpResponse::Ok()).json(tokens))
-        }
-        Err(()) => {
-            auth.login_limiter
-                .record_failure(&email, &address, Instant::now());
-            Err(ApiError::Unauthorized("Invalid email or password.".into()))
-        }
-    }
+    let user = db::run(&pool, move |conn| users::find_by_email(conn, &account)).await?;
+    let phc = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = password::verify_queued(body.password, phc)
+        .await
+        .map_err(|_| busy())?;
+    let Some(user) = user.filter(|_| matches) else {
+        return Err(ApiError::Unauthorized("Invalid email or password.".into()));
+    };
+    let state = auth.clone();
+    let tokens = db::run(&pool, move |conn| issue_pair(conn, &state, &user.id, None)).await?;
+    auth.login_limiter.record_success(&email, &address);
+    Ok(no_store(HttpResponse::Ok()).json(tokens))
+}
+
+/// The hashing queue is full: come back in a moment.
+fn busy() -> ApiError {
+    ApiError::ServiceUnavailable("Too many sign-ins at once; retry in a moment.".into())
 }
 
 fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {

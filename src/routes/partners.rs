@@ -141,6 +141,12 @@ pub async fn oauth_token(
     }
     let mut form = BTreeMap::new();
     for (key, value) in form_urlencoded::parse(&body) {
+        if key.contains('\0') || value.contains('\0') {
+            return Err(invalid_request(format!(
+                "The parameter `{}` contains a NUL character.",
+                key.replace('\0', "")
+            )));
+        }
         if form
             .insert(key.clone().into_owned(), value.into_owned())
             .is_some()

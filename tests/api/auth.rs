@@ -398,6 +398,10 @@ async fn forged_and_stale_tokens_are_401() {
             "wrong issuer",
             ed_token(&pem, &kid, &claims(&id, json!({"iss": "evil"}))),
         ),
+        (
+            "issued an hour in the future (beyond the 30 s leeway)",
+            ed_token(&pem, &kid, &claims(&id, json!({"iat": now() + 3600}))),
+        ),
         ("missing exp", {
             let mut c = claims(&id, json!({}));
             c.as_object_mut().unwrap().remove("exp");
