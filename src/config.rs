@@ -24,6 +24,8 @@ pub struct Settings {
     pub workers: usize,
     /// `SOLEUS_MAX_BODY_BYTES` (default 1 MiB): larger request bodies get 413.
     pub max_body_bytes: usize,
+    /// `SOLEUS_BODY_READ_TIMEOUT_SECS` (10): how long a request body may take to arrive.
+    pub body_read_timeout_secs: u64,
     /// `SOLEUS_SHUTDOWN_TIMEOUT_SECS` (default 30): grace period for in-flight requests.
     pub shutdown_timeout: Duration,
     /// `SOLEUS_JWT_PRIVATE_KEY_FILE` (default `<data dir>/jwt-ed25519.pem`, created when missing).
@@ -93,6 +95,7 @@ impl Settings {
                 },
             )?,
             max_body_bytes: parse(&get, "SOLEUS_MAX_BODY_BYTES", 1024 * 1024, "a number of bytes")?,
+            body_read_timeout_secs: parse(&get, "SOLEUS_BODY_READ_TIMEOUT_SECS", 10, "a number of seconds")?,
             shutdown_timeout: Duration::from_secs(parse(
                 &get,
                 "SOLEUS_SHUTDOWN_TIMEOUT_SECS",
@@ -150,6 +153,7 @@ impl Settings {
             db_pool_size: 4,
             workers: 2,
             max_body_bytes: 1024 * 1024,
+            body_read_timeout_secs: 10,
             shutdown_timeout: Duration::from_secs(1),
             min_client_version: "1.0.0".into(),
             log_format: LogFormat::Json,

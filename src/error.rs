@@ -137,6 +137,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The client did not send the whole body in time.
+    #[error("request timeout")]
+    RequestTimeout { seconds: u64 },
     /// A dependency (the database) is unavailable; retry later.
     #[error("service unavailable: {0}")]
     ServiceUnavailable(String),
@@ -181,6 +184,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::Validation(_) => "validation",
             Self::TooManyRequests { .. } => "rate-limited",
+            Self::RequestTimeout { .. } => "request-timeout",
             Self::ServiceUnavailable(_) => "unavailable",
             Self::OAuth { .. } => "oauth",
             Self::Internal(_) => "internal",
@@ -214,6 +218,9 @@ impl ApiError {
             },
             Self::TooManyRequests { retry_after_secs } => {
                 format!("Rate limit exceeded; retry after {retry_after_secs} seconds.")
+            }
+            Self::RequestTimeout { seconds } => {
+                format!("The request body did not arrive within {seconds} seconds.")
             }
             Self::Internal(_) => return None,
         })
@@ -260,6 +267,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::OAuth { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -300,6 +308,9 @@ impl ResponseError for ApiError {
             }
             Self::ServiceUnavailable(_) => {
                 builder.insert_header((header::RETRY_AFTER, "5"));
+            }
+            Self::RequestTimeout { .. } => {
+                builder.insert_header((header::CONNECTION, "close"));
             }
             Self::OAuth {
                 error: "invalid_client",
@@ -404,6 +415,18 @@ impl From<crate::db::DbError> for ApiError {
             DbError::Query(Diesel::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
                 Self::InvalidToken("The account this token acts for no longer exists.".into())
             }
+            // A full disk or a read-only database: the storage cannot take writes now (503, so
+            // clients retry), never a 500 that reads as our bug.
+            DbError::Query(Diesel::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _)) => {
+                tracing::warn!("database is read-only");
+                Self::ServiceUnavailable("The database cannot accept writes right now; retry later.".into())
+            }
+            DbError::Query(Diesel::DatabaseError(_, ref info))
+                if storage_full_or_read_only(info.message()) =>
+            {
+                tracing::warn!(error = info.message(), "database cannot write");
+                Self::ServiceUnavailable("The database cannot accept writes right now; retry later.".into())
+            }
             DbError::Pool(cause) => {
                 tracing::warn!(error = %cause, "database pool unavailable");
                 Self::ServiceUnavailable("The database is temporarily unavailable; retry later.".into())
@@ -411,6 +434,21 @@ impl From<crate::db::DbError> for ApiError {
             other => Self::Internal(anyhow::Error::new(other)),
         }
     }
+}
+
+/// The messages SQLite and PostgreSQL give when the disk is full or the database is read-only.
+fn storage_full_or_read_only(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "database or disk is full",
+        "disk i/o error",
+        "attempt to write a readonly database",
+        "read-only",
+        "no space left on device",
+        "could not extend file",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
 }
 
 impl From<diesel::result::Error> for ApiError {
@@ -422,6 +460,69 @@ impl From<diesel::result::Error> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug)]
+    struct Info(&'static str);
+
+    impl diesel::result::DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn db_error(kind: diesel::result::DatabaseErrorKind, message: &'static str) -> ApiError {
+        ApiError::from(diesel::result::Error::DatabaseError(
+            kind,
+            Box::new(Info(message)),
+        ))
+    }
+
+    #[test]
+    fn a_full_disk_or_a_read_only_database_is_503_and_a_gone_owner_401() {
+        use diesel::result::DatabaseErrorKind::{ForeignKeyViolation, ReadOnlyTransaction, Unknown};
+        for (kind, message) in [
+            (Unknown, "database or disk is full"),
+            (Unknown, "attempt to write a readonly database"),
+            (
+                Unknown,
+                "could not extend file \"base/16384/2619\": No space left on device",
+            ),
+            (
+                ReadOnlyTransaction,
+                "cannot execute INSERT in a read-only transaction",
+            ),
+        ] {
+            let e = db_error(kind, message);
+            assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE, "{message}");
+            assert!(e.error_response().headers().contains_key(header::RETRY_AFTER));
+        }
+        assert_eq!(
+            db_error(ForeignKeyViolation, "fk").status_code(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            db_error(Unknown, "syntax error").status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
 
     #[test]
     fn pointers_follow_rfc6901() {

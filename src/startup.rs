@@ -19,7 +19,7 @@ use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::http::fallback::{self, RouteTable};
-use crate::http::{BodyLimit, middleware};
+use crate::http::{BodyLimit, BodyTimeout, middleware};
 use crate::repository;
 use crate::routes::sessions::Retention;
 use crate::routes::{self, meta};
@@ -94,6 +94,9 @@ impl Application {
                 ),
             }),
             body_limit: BodyLimit(settings.max_body_bytes),
+            body_timeout: BodyTimeout(std::time::Duration::from_secs(
+                settings.body_read_timeout_secs.max(1),
+            )),
             retention: web::Data::new(Retention(chrono::Duration::days(i64::from(
                 settings.tombstone_retention_days,
             )))),
@@ -109,6 +112,10 @@ impl Application {
                 .app_data(state.catalogue)
                 .app_data(state.auth)
                 .app_data(state.body_limit)
+                .app_data(state.body_timeout)
+                // Every body extractor (not only `Json`) takes the configured limit, not actix's
+                // 256 KiB default.
+                .app_data(web::PayloadConfig::new(state.body_limit.0))
                 .app_data(state.retention)
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
                     ApiError::bad_request(format!("A path parameter is invalid: {err}.")).into()
@@ -168,6 +175,7 @@ struct State {
     catalogue: web::Data<Catalogue>,
     auth: web::Data<AuthState>,
     body_limit: BodyLimit,
+    body_timeout: BodyTimeout,
     retention: web::Data<Retention>,
 }
 

@@ -48,6 +48,17 @@ impl SigningKeys {
                 "no signing key configured: generated a new Ed25519 key; set SOLEUS_JWT_PRIVATE_KEY_FILE in production"
             );
         }
+        #[cfg(unix)]
+        if let Ok(meta) = std::fs::metadata(path) {
+            use std::os::unix::fs::PermissionsExt as _;
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                    "the signing key is readable by other users: chmod 600 it"
+                );
+            }
+        }
         let pem = std::fs::read_to_string(path)
             .with_context(|| format!("SOLEUS_JWT_PRIVATE_KEY_FILE: cannot read {}", path.display()))?;
         Self::from_pem(&pem).with_context(|| {
@@ -170,11 +181,16 @@ fn thumbprint(x: &str) -> String {
 
 fn create_key_file(path: &Path) -> anyhow::Result<()> {
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let pem = key
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| anyhow!("cannot encode the generated key: {e}"))?;
+    // PKCS#8 v1 (no embedded public key): the form OpenSSL 3.0 and Python `cryptography` read,
+    // so rotation tooling can handle the file.
+    let pem = ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(LineEnding::LF)
+    .map_err(|e| anyhow!("cannot encode the generated key: {e}"))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
+        crate::db::create_private_dir(dir)
             .with_context(|| format!("SOLEUS_DATA_DIR: cannot create {}", dir.display()))?;
     }
     let mut options = std::fs::OpenOptions::new();
@@ -209,6 +225,31 @@ mod tests {
         let validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
         let data = jsonwebtoken::decode::<serde_json::Value>(&token, &second.decoding, &validation)?;
         assert_eq!(data.claims["sub"], "u1");
+        Ok(())
+    }
+
+    /// Rotation tooling reads the generated key: OpenSSL 3 refuses PKCS#8 v2 Ed25519 keys.
+    #[test]
+    #[cfg(unix)]
+    fn the_generated_key_is_private_and_openssl_reads_it() -> anyhow::Result<()> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("data/jwt.pem");
+        SigningKeys::load_or_create(&path, true)?;
+        assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(dir.path().join("data"))?.permissions().mode() & 0o777,
+            0o700
+        );
+        let Ok(out) = std::process::Command::new("openssl")
+            .args(["pkey", "-noout", "-text", "-in"])
+            .arg(&path)
+            .output()
+        else {
+            return Ok(()); // no openssl on this machine
+        };
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("ED25519"));
         Ok(())
     }
 

@@ -129,8 +129,13 @@ pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
     if manager.backend() == Backend::Sqlite
         && let Some(parent) = sqlite_path(url).parent().filter(|p| !p.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(parent)
+        create_private_dir(parent)
             .with_context(|| format!("DATABASE_URL: cannot create folder {}", parent.display()))?;
+    }
+    if manager.backend() == Backend::Sqlite {
+        // Created 0600 before SQLite opens it; its -wal and -shm files take the same mode.
+        create_private_file(sqlite_path(url))
+            .with_context(|| format!("DATABASE_URL: cannot create {}", sqlite_path(url).display()))?;
     }
     // Connect once outside the pool: r2d2 would retry silently for the whole timeout.
     let mut probe = manager.connect().with_context(|| {
@@ -242,8 +247,50 @@ where
 }
 
 /// Is the database reachable and migrated? Used by `/readyz`.
+/// Ready means the database answers and takes a write: a full disk or a read-only database
+/// makes the instance unready (the write is rolled back, so nothing changes).
 pub fn check_ready(conn: &mut AnyConnection) -> QueryResult<i64> {
-    schema::app_meta::table.count().get_result(conn)
+    let count = schema::app_meta::table.count().get_result(conn)?;
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        diesel::insert_into(schema::app_meta::table)
+            .values((
+                schema::app_meta::key.eq("readiness-probe"),
+                schema::app_meta::value.eq(""),
+                schema::app_meta::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        Err(diesel::result::Error::RollbackTransaction)
+    })
+    .or_else(|e| match e {
+        diesel::result::Error::RollbackTransaction => Ok(()),
+        other => Err(other),
+    })?;
+    Ok(count)
+}
+
+/// Creates `dir` (and its parents) readable by this user only (0700).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates `path` empty and readable by this user only (0600), unless it exists.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,11 @@ use crate::error::{ApiError, FieldError};
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// How long a client may take to send a body (from `SOLEUS_BODY_READ_TIMEOUT_SECS`): a
+/// connection trickling a byte a second is cut off with 408.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub std::time::Duration);
+
 /// A JSON request body, deserialised strictly and validated.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
@@ -44,6 +49,9 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req.app_data::<BodyLimit>().map_or(1024 * 1024, |l| l.0);
+        let timeout = req
+            .app_data::<BodyTimeout>()
+            .map_or(std::time::Duration::from_secs(10), |t| t.0);
         let content_type = check_content_type(req);
         let declared_len = req
             .headers()
@@ -56,8 +64,11 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
             if declared_len.is_some_and(|n| n > limit) {
                 return Err(ApiError::PayloadTooLarge { limit });
             }
-            let bytes = body
+            let bytes = actix_web::rt::time::timeout(timeout, body)
                 .await
+                .map_err(|_| ApiError::RequestTimeout {
+                    seconds: timeout.as_secs(),
+                })?
                 .map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
                     Some(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
                     _ => ApiError::bad_request("The request body could not be read."),

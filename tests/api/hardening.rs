@@ -121,3 +121,102 @@ async fn responses_carry_the_hardening_headers() {
         "user data is not cached"
     );
 }
+
+#[actix_web::test]
+async fn the_documented_maximum_batch_fits_the_configured_body_limit() {
+    let app = spawn_app().await;
+    let (_, token, _) = app.user("batch-max@example.com").await;
+    // 500 sessions of 8 sets each, the documented maximum (about 650 KB), over actix's 256 KiB
+    // default payload limit.
+    let sessions: Vec<Value> = (0..500)
+        .map(|i| {
+            let sets: Vec<Value> = (1..=8)
+                .map(|n| json!({"exercise_id": "single-leg-bent-knee-heel-raise", "set_number": n, "side": "left", "reps": 15, "rpe": 7, "load_kg": 2.5, "completed": true}))
+                .collect();
+            json!({
+                "id": uuid::Uuid::now_v7(),
+                "started_at": format!("2026-12-{:02}T{:02}:{:02}:00+01:00", 1 + i / 96, (i % 96) / 4, (i % 4) * 15),
+                "duration_seconds": 1200, "rpe": 6, "pain_during": 1,
+                "notes": "Felt steady on both legs; kept the heel high on every rep and paused at the top.",
+                "sets": sets
+            })
+        })
+        .collect();
+    let body = json!({ "sessions": sessions });
+    let size = body.to_string().len();
+    assert!(size > 600_000, "{size} bytes");
+    let res = app
+        .send_json_with("POST", "/v1/me/sessions/batch", &token, &body)
+        .await;
+    assert_eq!(
+        res.status.as_u16(),
+        200,
+        "{}",
+        String::from_utf8_lossy(&res.body[..res.body.len().min(400)])
+    );
+    let results = res.json()["results"].as_array().map(Vec::len);
+    assert_eq!(results, Some(500));
+    // Over the configured limit: a 413 that names that limit.
+    let big = json!({ "sessions": [ { "started_at": "2026-12-07T07:30:00+01:00", "duration_seconds": 1, "notes": "x".repeat(1_100_000) } ] });
+    let problem = assert_problem(
+        &app.send_json_with("POST", "/v1/me/sessions/batch", &token, &big)
+            .await,
+        413,
+    );
+    assert!(
+        problem["detail"].as_str().unwrap_or_default().contains("1048576"),
+        "{problem}"
+    );
+}
+
+#[actix_web::test]
+async fn a_body_that_trickles_in_is_cut_off_with_408() {
+    let app = crate::helpers::spawn_app_with(|s| s.body_read_timeout_secs = 1, None).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let client = std::thread::spawn(move || -> String {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(address).expect("connect");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .ok();
+        let head = "POST /v1/auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n";
+        stream.write_all(head.as_bytes()).expect("head");
+        for byte in b"{\"ema" {
+            stream.write_all(&[*byte]).ok();
+            std::thread::sleep(std::time::Duration::from_millis(400));
+        }
+        let mut answer = vec![0u8; 4096];
+        let n = stream.read(&mut answer).unwrap_or(0);
+        String::from_utf8_lossy(&answer[..n]).into_owned()
+    });
+    let started = std::time::Instant::now();
+    while !client.is_finished() && started.elapsed() < std::time::Duration::from_secs(15) {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let answer = client.join().expect("client thread");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+}
+
+#[actix_web::test]
+async fn the_database_file_and_the_signing_key_are_private() {
+    let app = spawn_app().await;
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: std::path::PathBuf| {
+        std::fs::metadata(&p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0)
+    };
+    assert_eq!(mode(app.data_dir().join("jwt-ed25519.pem")), 0o600);
+    if !app.database_url.starts_with("postgres") {
+        assert_eq!(
+            mode(std::path::PathBuf::from(&app.database_url)),
+            0o600,
+            "SQLite file"
+        );
+        let wal = format!("{}-wal", app.database_url);
+        if std::path::Path::new(&wal).exists() {
+            assert_eq!(mode(wal.into()), 0o600, "WAL file");
+        }
+    }
+}
