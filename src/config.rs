@@ -119,6 +119,7 @@ impl Settings {
                 )?
                 .saturating_mul(24 * 3600),
                 leeway_secs: 30,
+                refresh_grace_secs: parse(&get, "SOLEUS_REFRESH_GRACE_SECS", 10, "a number of seconds")?,
             },
             jwt_private_key_file: jwt_key.map_or_else(|| data_dir.join("jwt-ed25519.pem"), PathBuf::from),
             min_client_version: get("SOLEUS_MIN_CLIENT_VERSION").unwrap_or_else(|| "1.0.0".into()),

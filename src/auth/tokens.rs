@@ -114,6 +114,10 @@ pub struct TokenConfig {
     pub refresh_ttl_secs: u64,
     /// Clock skew tolerated on `exp` and `nbf`.
     pub leeway_secs: u64,
+    /// A refresh token used again within this many seconds, before the login has moved on, is a
+    /// retry (two parallel refreshes, a lost response), not theft: it gets a new pair instead of
+    /// revoking the login (RFC 9700 §4.14.2 grace period).
+    pub refresh_grace_secs: u64,
 }
 
 impl Default for TokenConfig {
@@ -124,6 +128,7 @@ impl Default for TokenConfig {
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 30 * 24 * 3600,
             leeway_secs: 30,
+            refresh_grace_secs: 10,
         }
     }
 }

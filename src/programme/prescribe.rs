@@ -356,16 +356,17 @@ impl<'a> Plan<'a> {
     ) -> Self {
         let kit = Kit::from(req);
         let level = start.level;
+        let trained = req.activity_level == ActivityLevel::Trained;
         let mut specs: Vec<Spec> = Vec::new();
         // The most conservative track first: its choice wins when goals ask for the same slot.
         for goal in [Goal::FallPrevention, Goal::RunnerEndurance, Goal::Circulation] {
             if req.goals.contains(&goal) {
-                specs.extend(select(goal, level, limits, &kit));
+                specs.extend(select(goal, level, limits, &kit, trained));
             }
         }
         if limits.balance_bundle && !req.goals.contains(&Goal::FallPrevention) {
             specs.extend(
-                select(Goal::FallPrevention, level, limits, &kit)
+                select(Goal::FallPrevention, level, limits, &kit, trained)
                     .into_iter()
                     .filter(|s| matches!(s.role, Role::Balance | Role::Functional)),
             );
@@ -1084,7 +1085,9 @@ fn fit_sessions(slots: &mut Vec<Slot<'_>>, cap: u16, weaker_side: bool) {
             slots.remove(index);
             continue;
         }
-        let trimmable = |r: &Rung<'_>| r.sets.1 > r.sets.0.max(1) || r.reps.is_some_and(|(lo, hi)| hi > lo);
+        let trimmable = |r: &Rung<'_>| {
+            r.sets.1 > 1 || r.reps.is_some_and(|(lo, hi)| hi > lo) || r.hold.is_some_and(|(lo, hi)| hi > lo)
+        };
         let largest = slots
             .iter_mut()
             .filter(|s| !matches!(s.role, Role::Strength | Role::Eccentric) && s.rungs.iter().any(trimmable))
@@ -1092,13 +1095,27 @@ fn fit_sessions(slots: &mut Vec<Slot<'_>>, cap: u16, weaker_side: bool) {
         let Some(slot) = largest else {
             return;
         };
+        // Sets above the range's minimum first, then the top of the rep range and of the hold
+        // range a tenth at a time, and last sets below the catalogue's minimum (never under 1).
         for r in slot.rungs.iter_mut() {
+            let tenth = |(lo, hi): (u16, u16)| (lo, (hi - (hi / 10).max(1)).max(lo));
             if r.sets.1 > r.sets.0.max(1) {
                 r.sets.1 -= 1;
-            } else if let Some((lo, hi)) = r.reps.filter(|(lo, hi)| hi > lo) {
-                // Then the top of the rep range, a tenth at a time.
-                r.reps = Some((lo, (hi - (hi / 10).max(1)).max(lo)));
+            } else if let Some(reps) = r.reps.filter(|(lo, hi)| hi > lo) {
+                r.reps = Some(tenth(reps));
+            } else if let Some(hold) = r.hold.filter(|(lo, hi)| hi > lo) {
+                r.hold = Some(tenth(hold));
+            } else if r.sets.1 > 1 {
+                r.sets.1 -= 1;
+                r.sets.0 = r.sets.0.min(r.sets.1);
             }
+        }
+        // The starting dose stays inside the trimmed ranges.
+        let start = slot.start.clone();
+        if let Some(r) = slot.rungs.get(start.rung) {
+            slot.start.sets = start.sets.min(r.sets.1).max(1);
+            slot.start.reps = start.reps.map(|x| r.reps.map_or(x, |(_, hi)| x.min(hi)));
+            slot.start.hold = start.hold.map(|x| r.hold.map_or(x, |(_, hi)| x.min(hi)));
         }
     }
 }
@@ -1566,7 +1583,7 @@ fn allowed(e: &Exercise, limits: &Limits, kit: &Kit) -> bool {
 }
 
 /// The slots a goal asks for at a level.
-fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit) -> Vec<Spec> {
+fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit, req_trained: bool) -> Vec<Spec> {
     let mut out: Vec<Spec> = Vec::new();
     let mut add = |key: &'static str, role: Role, ladder: &[Entry], why: &'static str, priority: u8| {
         out.push(Spec {
@@ -1663,7 +1680,9 @@ fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit) -> Vec<Spec> {
             );
         }
         Goal::RunnerEndurance => {
-            let hsr = level >= 7 && (loaded || machine) && !limits.older && !limits.bodyweight_only;
+            // R2: trained (6 months or more of resistance training) and L7 or above (§9.3).
+            let hsr =
+                level >= 7 && req_trained && (loaded || machine) && !limits.older && !limits.bodyweight_only;
             if hsr {
                 let why = "§9.3 R2 strength block: heavy slow resistance, 3 s up / 3 s down, 15RM towards 6RM (Beyer 2015).";
                 if loaded {
@@ -1675,13 +1694,14 @@ fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit) -> Vec<Spec> {
                         1,
                     );
                 }
+                // Strength slots are never dropped: the 45-minute cap is chosen for them.
                 if machine {
                     add(
                         "hsr-press",
                         Role::Strength,
                         &[e("leg-press-soleus-press")],
                         why,
-                        2,
+                        1,
                     );
                 }
             }

@@ -47,6 +47,23 @@ pub fn mark_used(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> Quer
     .map(|n| n == 1)
 }
 
+/// Whether the family moved on after `since`: a token of it other than `except` was used since.
+pub fn family_used_since(
+    conn: &mut AnyConnection,
+    family_id: &str,
+    except: &str,
+    since: NaiveDateTime,
+) -> QueryResult<bool> {
+    use diesel::dsl::count_star;
+    refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(family_id))
+        .filter(refresh_tokens::id.ne(except))
+        .filter(refresh_tokens::used_at.ge(since))
+        .select(count_star())
+        .first::<i64>(conn)
+        .map(|n| n > 0)
+}
+
 /// Revokes every token of a family (reuse detected, or logout).
 pub fn revoke_family(conn: &mut AnyConnection, family_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(

@@ -246,7 +246,9 @@ enum RefreshOutcome {
 /// Refresh the access token.
 ///
 /// Spends the refresh token and returns a new pair (rotation). A refresh token can be used
-/// once: presenting a used one again revokes every token of that login (RFC 9700).
+/// once: presenting a used one again revokes every token of that login (RFC 9700), except as a
+/// retry within `SOLEUS_REFRESH_GRACE_SECS` (10 s) before the login has moved on, which gets
+/// another new pair (so two parallel refreshes do not log the user out).
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
@@ -272,6 +274,17 @@ pub async fn rotate_refresh_token(
             };
             if row.revoked_at.is_some() {
                 return Ok(RefreshOutcome::Invalid("The refresh token has been revoked; log in again."));
+            }
+            // A retry within the grace window, before the login moved on: a new pair in the same
+            // family, and nothing revoked (two parallel refreshes must not log the user out).
+            let grace = chrono::Duration::seconds(i64::try_from(state.config.refresh_grace_secs).unwrap_or(0));
+            if let Some(used) = row.used_at
+                && now - used <= grace
+                && row.expires_at > now
+                && !refresh_tokens::family_used_since(conn, &row.family_id, &row.id, used)?
+            {
+                tracing::info!(family = %row.family_id, "refresh token retried within the grace window");
+                return issue_pair(conn, &state, &row.user_id, Some(row.family_id)).map(RefreshOutcome::Issued);
             }
             if row.used_at.is_some() || !refresh_tokens::mark_used(conn, &row.id, now)? {
                 // Reuse: someone else may hold a copy. End the whole login (RFC 9700 §4.14.2).

@@ -261,7 +261,15 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
         200
     );
 
-    // Replaying the spent token is theft or a bug: the whole login is revoked, including the new token.
+    // The client moves on with the new token...
+    let third = app
+        .post_json("/v1/auth/refresh", &json!({"refresh_token": second_refresh}))
+        .await;
+    assert_eq!(third.status.as_u16(), 200);
+    let third_refresh = third.json()["refresh_token"].as_str().unwrap().to_owned();
+
+    // ...so replaying the first, spent token is theft or a bug: the whole login is revoked,
+    // including the newest token.
     let replay = app
         .post_json("/v1/auth/refresh", &json!({"refresh_token": first}))
         .await;
@@ -272,7 +280,7 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
             .contains("already used")
     );
     let after = app
-        .post_json("/v1/auth/refresh", &json!({"refresh_token": second_refresh}))
+        .post_json("/v1/auth/refresh", &json!({"refresh_token": third_refresh}))
         .await;
     assert_problem(&after, 401);
 
@@ -281,7 +289,7 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
         .select((refresh_tokens::token_hash, refresh_tokens::revoked_at))
         .load(&mut conn)
         .unwrap();
-    assert_eq!(stored.len(), 2);
+    assert_eq!(stored.len(), 3);
     assert!(
         stored
             .iter()

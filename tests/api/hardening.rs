@@ -220,3 +220,60 @@ async fn the_database_file_and_the_signing_key_are_private() {
         }
     }
 }
+
+#[actix_web::test]
+async fn two_parallel_refreshes_never_log_the_user_out() {
+    let app = spawn_app().await;
+    let (_, _, mut refresh) = app.user("race@example.com").await;
+    let mut logouts = 0;
+    for _ in 0..20 {
+        let body = json!({"refresh_token": refresh});
+        let (a, b) = futures_util::future::join(
+            app.post_json("/v1/auth/refresh", &body),
+            app.post_json("/v1/auth/refresh", &body),
+        )
+        .await;
+        logouts += usize::from(a.status.as_u16() != 200) + usize::from(b.status.as_u16() != 200);
+        // Both new pairs work: the retry was not treated as theft.
+        let (ra, rb) = (
+            a.json()["refresh_token"].clone(),
+            b.json()["refresh_token"].clone(),
+        );
+        let next = app
+            .post_json("/v1/auth/refresh", &json!({"refresh_token": rb}))
+            .await;
+        assert_eq!(
+            next.status.as_u16(),
+            200,
+            "{}",
+            String::from_utf8_lossy(&next.body)
+        );
+        let _ = ra;
+        refresh = next.json()["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+    }
+    assert_eq!(logouts, 0);
+}
+
+#[actix_web::test]
+async fn a_replay_after_the_grace_window_still_revokes_the_login() {
+    let app = crate::helpers::spawn_app_with(|s| s.tokens.refresh_grace_secs = 0, None).await;
+    let (_, _, first) = app.user("late@example.com").await;
+    let res = app
+        .post_json("/v1/auth/refresh", &json!({"refresh_token": first}))
+        .await;
+    let second = res.json()["refresh_token"].as_str().unwrap().to_owned();
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_problem(
+        &app.post_json("/v1/auth/refresh", &json!({"refresh_token": first}))
+            .await,
+        401,
+    );
+    assert_problem(
+        &app.post_json("/v1/auth/refresh", &json!({"refresh_token": second}))
+            .await,
+        401,
+    );
+}
