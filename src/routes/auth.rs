@@ -269,33 +269,51 @@ pub async fn rotate_refresh_token(
         conn.transaction(|conn| {
             db::lock_for_write(conn)?;
             let now = crate::db::now();
-            let Some(row) = refresh_tokens::find_by_hash(conn, &hash)? else {
+            let Some(mut row) = refresh_tokens::find_by_hash(conn, &hash)? else {
                 return Ok(RefreshOutcome::Invalid("The refresh token is not valid."));
             };
             if row.revoked_at.is_some() {
-                return Ok(RefreshOutcome::Invalid("The refresh token has been revoked; log in again."));
+                return Ok(RefreshOutcome::Invalid(
+                    "The refresh token has been revoked; log in again.",
+                ));
+            }
+            if row.used_at.is_none() {
+                if refresh_tokens::mark_used(conn, &row.id, now)? {
+                    if row.expires_at <= now {
+                        return Ok(RefreshOutcome::Invalid(
+                            "The refresh token has expired; log in again.",
+                        ));
+                    }
+                    return issue_pair(conn, &state, &row.user_id, Some(row.family_id))
+                        .map(RefreshOutcome::Issued);
+                }
+                // A parallel refresh spent it first (PostgreSQL runs both at once): read what it
+                // wrote, then treat this one as the retry it is.
+                let Some(fresh) = refresh_tokens::find_by_hash(conn, &hash)? else {
+                    return Ok(RefreshOutcome::Invalid("The refresh token is not valid."));
+                };
+                row = fresh;
             }
             // A retry within the grace window, before the login moved on: a new pair in the same
             // family, and nothing revoked (two parallel refreshes must not log the user out).
-            let grace = chrono::Duration::seconds(i64::try_from(state.config.refresh_grace_secs).unwrap_or(0));
+            let grace =
+                chrono::Duration::seconds(i64::try_from(state.config.refresh_grace_secs).unwrap_or(0));
             if let Some(used) = row.used_at
+                && row.revoked_at.is_none()
                 && now - used <= grace
                 && row.expires_at > now
                 && !refresh_tokens::family_used_since(conn, &row.family_id, &row.id, used)?
             {
                 tracing::info!(family = %row.family_id, "refresh token retried within the grace window");
-                return issue_pair(conn, &state, &row.user_id, Some(row.family_id)).map(RefreshOutcome::Issued);
+                return issue_pair(conn, &state, &row.user_id, Some(row.family_id))
+                    .map(RefreshOutcome::Issued);
             }
-            if row.used_at.is_some() || !refresh_tokens::mark_used(conn, &row.id, now)? {
-                // Reuse: someone else may hold a copy. End the whole login (RFC 9700 §4.14.2).
-                refresh_tokens::revoke_family(conn, &row.family_id, now)?;
-                tracing::warn!(family = %row.family_id, "refresh token reuse: family revoked");
-                return Ok(RefreshOutcome::Invalid("The refresh token was already used; every session of this login is revoked. Log in again."));
-            }
-            if row.expires_at <= now {
-                return Ok(RefreshOutcome::Invalid("The refresh token has expired; log in again."));
-            }
-            issue_pair(conn, &state, &row.user_id, Some(row.family_id)).map(RefreshOutcome::Issued)
+            // Reuse: someone else may hold a copy. End the whole login (RFC 9700 §4.14.2).
+            refresh_tokens::revoke_family(conn, &row.family_id, now)?;
+            tracing::warn!(family = %row.family_id, "refresh token reuse: family revoked");
+            Ok(RefreshOutcome::Invalid(
+                "The refresh token was already used; every session of this login is revoked. Log in again.",
+            ))
         })
     })
     .await?;
