@@ -1827,7 +1827,8 @@ fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit, req_trained: bool) 
                     Role::Calf,
                     &[e("seated-soleus-raise-loaded")],
                     "ENG-05 with §9.1: standing raises take no added load at this body weight, so the loaded work is seated, with the weight on the knees only.",
-                    2,
+                    // ENG-05 promises it: the trimming of ranges makes room rather than dropping it.
+                    1,
                 );
             }
         }
