@@ -46,6 +46,12 @@ pub struct Settings {
     /// this long; a feed cursor older than that gets 410 (resync in full).
     pub tombstone_retention_days: u32,
     pub login_failures_per_address: u32,
+    /// `SOLEUS_REGISTRATIONS_PER_ADDRESS` (20): new accounts per client address per hour.
+    pub registrations_per_address: u32,
+    /// `SOLEUS_TRUSTED_PROXIES` (none): comma-separated addresses of reverse proxies whose
+    /// `X-Forwarded-For` is believed; without it every client is its TCP peer, and behind a proxy
+    /// everyone would share one address (and one login throttle).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// `SOLEUS_MIN_CLIENT_VERSION` (default `1.0.0`): clients older than this should upgrade.
     pub min_client_version: String,
     /// `SOLEUS_LOG_FORMAT`: `json` (default) or `pretty`.
@@ -107,6 +113,20 @@ impl Settings {
             login_failures_per_account: parse(&get, "SOLEUS_LOGIN_FAILURES_PER_ACCOUNT", 5, "a number")?,
             tombstone_retention_days: parse(&get, "SOLEUS_TOMBSTONE_RETENTION_DAYS", 90, "a number of days")?,
             login_failures_per_address: parse(&get, "SOLEUS_LOGIN_FAILURES_PER_ADDRESS", 20, "a number")?,
+            registrations_per_address: parse(&get, "SOLEUS_REGISTRATIONS_PER_ADDRESS", 20, "a number")?,
+            trusted_proxies: match get("SOLEUS_TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| {
+                        a.parse().map_err(|_| {
+                            anyhow::anyhow!("SOLEUS_TRUSTED_PROXIES: `{a}` is not an IP address")
+                        })
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+            },
             tokens: crate::auth::tokens::TokenConfig {
                 issuer: get("SOLEUS_JWT_ISSUER").unwrap_or_else(|| "soleus-api".into()),
                 audience: get("SOLEUS_JWT_AUDIENCE").unwrap_or_else(|| "soleus-api".into()),
@@ -147,6 +167,8 @@ impl Settings {
             jwt_previous_key_file: None,
             login_failures_per_account: 5,
             login_failures_per_address: 20,
+            registrations_per_address: 20,
+            trusted_proxies: Vec::new(),
             tombstone_retention_days: 90,
             tokens: crate::auth::tokens::TokenConfig::default(),
             data_dir,

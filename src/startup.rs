@@ -92,6 +92,12 @@ impl Application {
                     settings.login_failures_per_account,
                     settings.login_failures_per_address,
                 ),
+                register_limiter: LoginLimiter::new(
+                    std::time::Duration::from_secs(3600),
+                    u32::MAX,
+                    settings.registrations_per_address,
+                ),
+                trusted_proxies: settings.trusted_proxies.clone(),
             }),
             body_limit: BodyLimit(settings.max_body_bytes),
             body_timeout: BodyTimeout(std::time::Duration::from_secs(

@@ -133,15 +133,26 @@ fn issue_pair(
     responses(
         (status = 201, description = "Created.", body = UserResponse, headers(("Location" = String, description = "/v1/me"))),
         (status = 409, description = "An account with this email exists.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many new accounts from this address (`SOLEUS_REGISTRATIONS_PER_ADDRESS` an hour); see `Retry-After`.", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
         (status = 503, description = "Too many registrations and sign-ins are being hashed at once; see `Retry-After`.", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
 )]
 #[post("/auth/register")]
 pub async fn register(
+    req: HttpRequest,
     pool: web::Data<DbPool>,
+    auth: web::Data<AuthState>,
     body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let address = auth.client_address(&req);
+    auth.register_limiter
+        .reserve("", &address, Instant::now())
+        .map_err(|retry_after_secs| {
+            tracing::warn!(target: "audit", event = "registration_limited", client = %address, "registration limit reached");
+            ApiError::TooManyRequests { retry_after_secs }
+        })?;
     let body = body.into_inner();
     let email = normalise_email(&body.email);
     if let Some(why) = password::problem(&body.password, &email) {
@@ -208,10 +219,13 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let email = normalise_email(&body.email);
-    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let address = auth.client_address(&req);
     auth.login_limiter
         .reserve(&email, &address, Instant::now())
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+        .map_err(|retry_after_secs| {
+            tracing::warn!(target: "audit", event = "login_locked", client = %address, retry_after_secs, "login throttled");
+            ApiError::TooManyRequests { retry_after_secs }
+        })?;
     // Read, verify, write: no pooled connection is held while argon2 runs.
     let account = email.clone();
     let user = db::run(&pool, move |conn| users::find_by_email(conn, &account)).await?;
@@ -219,9 +233,14 @@ pub async fn login(
     let matches = password::verify_queued(body.password, phc)
         .await
         .map_err(|_| busy())?;
+    let known = user.as_ref().map(|u| u.id.clone()).unwrap_or_default();
     let Some(user) = user.filter(|_| matches) else {
+        // The account id when the email is known; never the email or the password.
+        let account_id = known.as_str();
+        tracing::warn!(target: "audit", event = "login_failed", account_id, client = %address, "failed login");
         return Err(ApiError::Unauthorized("Invalid email or password.".into()));
     };
+    tracing::info!(target: "audit", event = "login", account_id = %user.id, client = %address, "login");
     let state = auth.clone();
     let tokens = db::run(&pool, move |conn| issue_pair(conn, &state, &user.id, None)).await?;
     auth.login_limiter.record_success(&email, &address);
@@ -310,7 +329,7 @@ pub async fn rotate_refresh_token(
             }
             // Reuse: someone else may hold a copy. End the whole login (RFC 9700 §4.14.2).
             refresh_tokens::revoke_family(conn, &row.family_id, now)?;
-            tracing::warn!(family = %row.family_id, "refresh token reuse: family revoked");
+            tracing::warn!(target: "audit", event = "refresh_reuse", account_id = %row.user_id, family = %row.family_id, "refresh token reuse: family revoked");
             Ok(RefreshOutcome::Invalid(
                 "The refresh token was already used; every session of this login is revoked. Log in again.",
             ))

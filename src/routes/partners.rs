@@ -283,6 +283,7 @@ pub async fn create_grant(
             "must not list a scope twice",
         ));
     }
+    let account = user.id.clone();
     let grant = db::run(&pool, move |conn| -> Result<Grant, ApiError> {
         let partner = partners::find(conn, &body.partner_id)?
             .filter(|p| p.revoked_at.is_none())
@@ -301,6 +302,7 @@ pub async fn create_grant(
         Ok(grant_response(row, partner.name))
     })
     .await?;
+    tracing::info!(target: "audit", event = "grant_created", account_id = %account, grant_id = %grant.id, partner_id = %grant.partner_id, "partner grant created");
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/me/partner-grants/{}", grant.id)))
         .json(grant))
@@ -352,11 +354,13 @@ pub async fn revoke_grant(
     grant_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let grant_id = grant_id.into_inner();
+    let (account, grant) = (user.id.clone(), grant_id.clone());
     let revoked = db::run(&pool, move |conn| {
         partners::revoke_grant(conn, &user.id, &grant_id, crate::db::now())
     })
     .await?;
     if revoked {
+        tracing::info!(target: "audit", event = "grant_revoked", account_id = %account, grant_id = %grant, "partner grant revoked");
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound(

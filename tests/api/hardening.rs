@@ -277,3 +277,54 @@ async fn a_replay_after_the_grace_window_still_revokes_the_login() {
         401,
     );
 }
+
+#[actix_web::test]
+async fn registrations_are_limited_per_address() {
+    let app = crate::helpers::spawn_app_with(|s| s.registrations_per_address = 3, None).await;
+    for n in 0..3 {
+        app.register(&format!("flood-{n}@example.com")).await;
+    }
+    let res = app
+        .post_json(
+            "/v1/auth/register",
+            &json!({"email": "flood-4@example.com", "password": "calves of steel 2026"}),
+        )
+        .await;
+    let problem = assert_problem(&res, 429);
+    assert!(res.header("retry-after").is_some(), "{problem}");
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_the_throttle_counts_the_forwarded_client() {
+    let app = crate::helpers::spawn_app_with(
+        |s| {
+            s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            s.login_failures_per_address = 2;
+            s.login_failures_per_account = 100;
+        },
+        None,
+    )
+    .await;
+    let app = &app;
+    let attempt = |client: &'static str, email: &'static str| {
+        let req = app
+            .client
+            .post(app.url("/v1/auth/token"))
+            .insert_header(("Content-Type", "application/json"))
+            .insert_header(("X-Forwarded-For", client));
+        let body = json!({"email": email, "password": "wrong password here"}).to_string();
+        async move { app.send(req, Some(body.as_bytes())).await.status.as_u16() }
+    };
+    assert_eq!(attempt("203.0.113.7", "a@example.com").await, 401);
+    assert_eq!(attempt("203.0.113.7", "b@example.com").await, 401);
+    assert_eq!(
+        attempt("203.0.113.7", "c@example.com").await,
+        429,
+        "that client is throttled"
+    );
+    assert_eq!(
+        attempt("198.51.100.9", "d@example.com").await,
+        401,
+        "another client behind the same proxy is not"
+    );
+}
