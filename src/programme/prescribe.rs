@@ -103,6 +103,33 @@ struct Rung<'a> {
     min_level: u8,
 }
 
+impl Rung<'_> {
+    /// The first dose on this rung (at position `index` of its ladder): the bottom of its
+    /// ranges at `support`, a required load's starting kilograms, 15RM for heavy slow resistance.
+    fn opening(&self, index: usize, support: usize) -> Dose {
+        Dose {
+            rung: index,
+            sets: if self.role == Role::Strength {
+                3
+            } else {
+                self.sets.0
+            },
+            reps: self.reps.map(|r| r.0),
+            hold: self.hold.map(|h| h.0),
+            support,
+            kg: match self.load {
+                LoadRule::External {
+                    start,
+                    required: true,
+                    ..
+                } => Some(start),
+                _ => None,
+            },
+            rm: (self.load == LoadRule::Rm).then_some(15),
+        }
+    }
+}
+
 /// A place in the session: a role and the ladder it climbs.
 struct Slot<'a> {
     role: Role,
@@ -707,26 +734,12 @@ impl<'a> Plan<'a> {
         let Some(rung) = rung else {
             return slot.start.clone();
         };
-        Dose {
-            rung: index.min(slot.rungs.len().saturating_sub(1)),
-            sets: rung.sets.0,
-            reps: rung.reps.map(|r| r.0),
-            hold: rung.hold.map(|h| h.0),
-            support: if least_support {
-                rung.supports.len().saturating_sub(1)
-            } else {
-                0
-            },
-            kg: match rung.load {
-                LoadRule::External {
-                    start,
-                    required: true,
-                    ..
-                } => Some(start),
-                _ => None,
-            },
-            rm: (rung.load == LoadRule::Rm).then_some(15),
-        }
+        let support = if least_support {
+            rung.supports.len().saturating_sub(1)
+        } else {
+            0
+        };
+        rung.opening(index.min(slot.rungs.len().saturating_sub(1)), support)
     }
 
     /// A dose one step easier than `dose` when there is no earlier one to return to.
@@ -1157,26 +1170,7 @@ impl Ctx<'_> {
             .iter()
             .rposition(|s| support_rank(*s) <= wanted)
             .unwrap_or(0);
-        let start = Dose {
-            rung: index,
-            sets: if spec.role == Role::Strength {
-                3
-            } else {
-                rung.sets.0
-            },
-            reps: rung.reps.map(|r| r.0),
-            hold: rung.hold.map(|h| h.0),
-            support,
-            kg: match rung.load {
-                LoadRule::External {
-                    start,
-                    required: true,
-                    ..
-                } => Some(start),
-                _ => None,
-            },
-            rm: (spec.role == Role::Strength).then_some(15),
-        };
+        let start = rung.opening(index, support);
         Some(Slot {
             role: spec.role,
             calf,
