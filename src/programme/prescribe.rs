@@ -591,10 +591,31 @@ impl<'a> Plan<'a> {
         offsets: &[u16],
     ) -> Week {
         let n = offsets.len();
+        let (mut calf_seconds, mut balance_seconds, mut longest) = (0u32, 0u32, 0u32);
+        // One pass builds each session and adds up its time and volume.
         let sessions: Vec<PlannedSession> = offsets
             .iter()
             .enumerate()
             .map(|(index, offset)| {
+                let mut total = 0u32;
+                let mut chosen = Vec::new();
+                for ((slot, x), state) in self.slots.iter().zip(exercises).zip(states) {
+                    let rung = slot_rung(slot, &state.dose);
+                    if !in_session(index, n, rung.per_week) {
+                        continue;
+                    }
+                    let seconds = seconds_with_rest(rung, x);
+                    total += seconds;
+                    if slot.calf {
+                        calf_seconds +=
+                            work_seconds_per_leg(rung, x) * u32::from(x.times_per_day.unwrap_or(1));
+                    }
+                    if matches!(slot.role, Role::Balance | Role::Functional) {
+                        balance_seconds += seconds;
+                    }
+                    chosen.push(x.clone());
+                }
+                longest = longest.max(total);
                 let day = u16::from(number - 1) * 7 + offset + 1;
                 PlannedSession {
                     day,
@@ -602,47 +623,16 @@ impl<'a> Plan<'a> {
                         .req
                         .start_date
                         .and_then(|d| d.checked_add_days(Days::new(u64::from(day - 1)))),
-                    exercises: self
-                        .slots
-                        .iter()
-                        .zip(exercises)
-                        .zip(states)
-                        .filter(|((slot, _), state)| {
-                            in_session(index, n, slot_rung(slot, &state.dose).per_week)
-                        })
-                        .map(|((_, x), _)| x.clone())
-                        .collect(),
+                    exercises: chosen,
                 }
             })
             .collect();
-        let mut calf_seconds = 0u32;
-        let mut balance_seconds = 0u32;
-        let mut longest = 0u32;
-        for (index, session) in sessions.iter().enumerate() {
-            let mut total = 0u32;
-            for ((slot, x), state) in self.slots.iter().zip(exercises).zip(states) {
-                if !in_session(index, n, slot_rung(slot, &state.dose).per_week) {
-                    continue;
-                }
-                let rung = slot_rung(slot, &state.dose);
-                total += seconds_with_rest(rung, x);
-                if slot.calf {
-                    calf_seconds += work_seconds_per_leg(rung, x) * u32::from(x.times_per_day.unwrap_or(1));
-                }
-                if matches!(slot.role, Role::Balance | Role::Functional) {
-                    balance_seconds += seconds_with_rest(rung, x);
-                }
-            }
-            let _ = session;
-            longest = longest.max(total);
-        }
         let session_balance = u16::try_from(balance_seconds.div_ceil(60)).unwrap_or(u16::MAX);
         let target = balance_target(number);
         let practice_per_day = target.saturating_sub(session_balance).div_ceil(7).max(5);
         let habits: Vec<Habit> = self
             .habits
             .iter()
-            .filter(|h| !matches!(h.kind, HabitKind::BalancePractice) || self.balance_track)
             .map(|h| habit_for_week(h, number, practice_per_day))
             .collect();
         let balance_minutes = if self.balance_track {
@@ -1628,14 +1618,14 @@ fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit, req_trained: bool) 
             } else if kit.has(Equipment::Step) && !limits.no_step_edge {
                 let why = "§9.3 R3 option A: Alfredson eccentrics (no weights to lift, so heavy slow resistance is ruled out): lower slowly on the affected leg, rise on both, twice a day, every day, for 12 weeks (SCR-07). Some discomfort is allowed within the pain-monitoring rule.";
                 add(
-                    "ecc-straight",
+                    "straight",
                     Role::Eccentric,
                     &[e("eccentric-heel-drop-straight-knee")],
                     why,
                     1,
                 );
                 add(
-                    "ecc-bent",
+                    "bent",
                     Role::Eccentric,
                     &[e("eccentric-heel-drop-bent-knee")],
                     why,
@@ -1844,9 +1834,7 @@ fn habits<'a>(req: &ProgrammeRequest, limits: &Limits, catalogue: &'a Catalogue)
     let mut out = Vec::new();
     let mut add = |id: &str, kind: HabitKind, why: &'static str| {
         if let Some(exercise) = catalogue.get(id)
-            && !out
-                .iter()
-                .any(|h: &HabitPlan<'_>| h.exercise.id == id && !matches!(h.kind, HabitKind::BalancePractice))
+            && !out.iter().any(|h: &HabitPlan<'_>| h.exercise.id == id)
         {
             out.push(HabitPlan {
                 exercise,
