@@ -9,11 +9,11 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
-use soleus_api::catalogue::{Catalogue, Equipment, Filter, Goal};
-use soleus_api::programme::adapt::{LoggedSession, Through, adapt};
-use soleus_api::programme::generate;
-use soleus_api::programme::input::ProgrammeRequest;
-use soleus_api::programme::model::{Programme, Side};
+use soleus_api::domain::catalogue::{Catalogue, Equipment, Filter, Goal};
+use soleus_api::domain::programme::adapt::{LoggedSession, Through, adapt};
+use soleus_api::domain::programme::generate;
+use soleus_api::domain::programme::input::ProgrammeRequest;
+use soleus_api::domain::programme::model::{Programme, Side};
 
 fn personas() -> Vec<(String, ProgrammeRequest)> {
     let list: Vec<Value> =

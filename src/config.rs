@@ -45,6 +45,9 @@ pub struct Settings {
     /// `SOLEUS_TOMBSTONE_RETENTION_DAYS` (default 90): deleted sessions stay in the change feed
     /// this long; a feed cursor older than that gets 410 (resync in full).
     pub tombstone_retention_days: u32,
+    /// `SOLEUS_TOMBSTONE_PURGE_INTERVAL_SECS` (default 3600): how often the server deletes
+    /// tombstones past the retention window (also once at start-up).
+    pub tombstone_purge_interval: Duration,
     pub login_failures_per_address: u32,
     /// `SOLEUS_REGISTRATIONS_PER_ADDRESS` (20): new accounts per client address per hour.
     pub registrations_per_address: u32,
@@ -112,6 +115,15 @@ impl Settings {
             jwt_previous_key_file: get("SOLEUS_JWT_PREVIOUS_KEY_FILE").map(PathBuf::from),
             login_failures_per_account: parse(&get, "SOLEUS_LOGIN_FAILURES_PER_ACCOUNT", 5, "a number")?,
             tombstone_retention_days: parse(&get, "SOLEUS_TOMBSTONE_RETENTION_DAYS", 90, "a number of days")?,
+            tombstone_purge_interval: Duration::from_secs(
+                parse(
+                    &get,
+                    "SOLEUS_TOMBSTONE_PURGE_INTERVAL_SECS",
+                    3600,
+                    "a number of seconds",
+                )?
+                .max(1),
+            ),
             login_failures_per_address: parse(&get, "SOLEUS_LOGIN_FAILURES_PER_ADDRESS", 20, "a number")?,
             registrations_per_address: parse(&get, "SOLEUS_REGISTRATIONS_PER_ADDRESS", 20, "a number")?,
             trusted_proxies: match get("SOLEUS_TRUSTED_PROXIES") {
@@ -170,6 +182,7 @@ impl Settings {
             registrations_per_address: 20,
             trusted_proxies: Vec::new(),
             tombstone_retention_days: 90,
+            tombstone_purge_interval: Duration::from_secs(3600),
             tokens: crate::auth::tokens::TokenConfig::default(),
             data_dir,
             database_url,

@@ -1,21 +1,38 @@
 //! soleus-api: exercise catalogue, personalised soleus programmes and workout-session sync.
 //!
-//! Layout: `routes/` (thin handlers, one module per resource, one registration table),
-//! `http/` (extractors, middleware, fallback), `db/` (the diesel connection, pool and schema),
-//! `auth/` (keys and tokens), `error.rs` (the problem+json policy), `openapi.rs` (the document).
+//! Arrows point down only: `routes` → `services` → `domain` and `repository` → `db`.
+//! `architecture.rs` checks it on the source tree (the domain imports nothing above it, use
+//! cases no HTTP, storage no use case, handlers not each other).
 
-pub mod assessments;
+/// Accounts, tokens, keys, passwords, rate limits, and the extractors that say who is acting.
 pub mod auth;
-pub mod catalogue;
+/// The `soleus-api` subcommands (serve, healthcheck, partners, catalogue checks).
 pub mod cli;
+/// Settings from `SOLEUS_*` environment variables, validated at start-up.
 pub mod config;
+/// The diesel connection for SQLite and PostgreSQL, the pool, migrations and transactions.
 pub mod db;
+/// Pure rules: catalogue, programme engine, sessions, assessments, shared norms.
+pub mod domain;
+/// The one error type of handlers and use cases, rendered as RFC 9457 problem+json.
 pub mod error;
+/// Strict extractors, middleware, conditional requests, idempotency keys, the 405 fallback.
 pub mod http;
+/// The OpenAPI document, built from the route table.
 pub mod openapi;
-pub mod programme;
+/// Storage: one module per resource (table), plain diesel queries.
 pub mod repository;
+/// HTTP handlers: parse, call a use case, respond; one registration table.
 pub mod routes;
-pub mod sessions;
+/// Use cases, one module per capability: the rules that need storage, and their transactions.
+pub mod services;
+/// Builds the app (state, middleware, routes) and runs the server and its background tasks.
 pub mod startup;
+/// Logging (text or JSON) and request ids.
 pub mod telemetry;
+/// Field-level validation errors, shared by every layer.
+pub mod validation;
+
+/// The layering rules, as tests.
+#[cfg(test)]
+mod architecture;

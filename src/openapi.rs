@@ -209,6 +209,47 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// The responses an operation's security implies, added where it has not declared its own:
+/// 401 for every token-protected operation; 403 for a token of the wrong kind or scope, and
+/// for partners a missing grant.
+fn add_auth_responses(api: &mut utoipa::openapi::OpenApi) {
+    let inline = |description: &str| RefOr::T(problem_response(description));
+    for item in api.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+            &mut item.head,
+        ];
+        for op in ops.into_iter().flatten() {
+            let schemes: Vec<String> = op
+                .security
+                .iter()
+                .flatten()
+                .filter_map(|requirement| serde_json::to_value(requirement).ok())
+                .filter_map(|v| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()))
+                .flatten()
+                .collect();
+            let forbidden = if schemes.iter().any(|s| s == "partner_oauth") {
+                "No active grant, or a missing scope."
+            } else if schemes.iter().any(|s| s == "bearer_auth") {
+                "The token is not an end user's, or lacks a scope this operation needs."
+            } else {
+                continue;
+            };
+            let responses = &mut op.responses.responses;
+            responses
+                .entry("401".to_owned())
+                .or_insert_with(|| inline("No valid access token."));
+            responses
+                .entry("403".to_owned())
+                .or_insert_with(|| inline(forbidden));
+        }
+    }
+}
+
 /// Builds the complete document without a database or a running server.
 pub fn build_openapi() -> utoipa::openapi::OpenApi {
     let (_app, mut api) = actix_web::App::new()
@@ -216,6 +257,7 @@ pub fn build_openapi() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
+    add_auth_responses(&mut api);
     add_common_responses(&mut api);
     api
 }

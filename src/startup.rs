@@ -14,15 +14,15 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::auth::AuthState;
 use crate::auth::keys::{KeySet, SigningKeys, VerifyingKey};
 use crate::auth::rate_limit::LoginLimiter;
-use crate::catalogue::Catalogue;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
+use crate::domain::catalogue::Catalogue;
 use crate::error::ApiError;
 use crate::http::fallback::{self, RouteTable};
 use crate::http::{BodyLimit, BodyTimeout, middleware};
 use crate::repository;
-use crate::routes::sessions::Retention;
 use crate::routes::{self, meta};
+use crate::services::sessions::{self as sessions, Retention};
 
 /// Extra (non-API) routes to mount; tests use this to exercise the extractors.
 pub type ExtraRoutes = fn(&mut web::ServiceConfig);
@@ -31,6 +31,8 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    retention: Retention,
+    purge_interval: std::time::Duration,
 }
 
 impl Application {
@@ -72,6 +74,9 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
 
+        let retention = Retention(chrono::Duration::days(i64::from(
+            settings.tombstone_retention_days,
+        )));
         let api = crate::openapi::build_openapi();
         let state = State {
             routes: web::Data::new(RouteTable::from_openapi(&api)),
@@ -103,9 +108,6 @@ impl Application {
             body_timeout: BodyTimeout(std::time::Duration::from_secs(
                 settings.body_read_timeout_secs.max(1),
             )),
-            retention: web::Data::new(Retention(chrono::Duration::days(i64::from(
-                settings.tombstone_retention_days,
-            )))),
         };
         let server = HttpServer::new(move || {
             let state = state.clone();
@@ -122,7 +124,6 @@ impl Application {
                 // Every body extractor (not only `Json`) takes the configured limit, not actix's
                 // 256 KiB default.
                 .app_data(web::PayloadConfig::new(state.body_limit.0))
-                .app_data(state.retention)
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
                     ApiError::bad_request(format!("A path parameter is invalid: {err}.")).into()
                 }))
@@ -153,7 +154,13 @@ impl Application {
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .listen(listener)?
         .run();
-        Ok(Self { port, server, pool })
+        Ok(Self {
+            port,
+            server,
+            pool,
+            retention,
+            purge_interval: settings.tombstone_purge_interval,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -167,8 +174,24 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then stops accepting and lets in-flight requests finish
     /// (up to `SOLEUS_SHUTDOWN_TIMEOUT_SECS`).
+    /// Background work runs beside it: tombstones past the retention window are purged every
+    /// `SOLEUS_TOMBSTONE_PURGE_INTERVAL_SECS`, starting now.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let (pool, retention, every) = (self.pool.clone(), self.retention, self.purge_interval);
+        let purge = actix_web::rt::spawn(async move {
+            let mut ticks = actix_web::rt::time::interval(every);
+            loop {
+                ticks.tick().await;
+                match sessions::purge_tombstones(&pool, retention).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "tombstones purged"),
+                    Err(e) => tracing::warn!(error = %e, "tombstone purge failed"),
+                }
+            }
+        });
+        let result = self.server.await;
+        purge.abort();
+        result
     }
 }
 
@@ -182,7 +205,6 @@ struct State {
     auth: web::Data<AuthState>,
     body_limit: BodyLimit,
     body_timeout: BodyTimeout,
-    retention: web::Data<Retention>,
 }
 
 async fn docs_redirect() -> HttpResponse {

@@ -7,7 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use super::tokens::{self, Scope, Subject, TokenConfig};
+use super::tokens::{self, Scope, TokenConfig, TokenKind};
 use super::{keys::KeySet, rate_limit::LoginLimiter};
 use crate::error::ApiError;
 
@@ -63,7 +63,7 @@ impl AuthUser {
         if self.scopes.contains(&scope) {
             Ok(())
         } else {
-            Err(ApiError::InsufficientScope(scope))
+            Err(ApiError::InsufficientScope(scope.as_str()))
         }
     }
 }
@@ -87,7 +87,7 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
 }
 
 /// Verifies the bearer token and checks it was issued to `kind`: the subject and scopes.
-pub(super) fn verified(req: &HttpRequest, kind: Subject) -> Result<(String, Vec<Scope>), ApiError> {
+pub(super) fn verified(req: &HttpRequest, kind: TokenKind) -> Result<(String, Vec<Scope>), ApiError> {
     let state = req
         .app_data::<web::Data<AuthState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AuthState is not configured")))?;
@@ -96,10 +96,10 @@ pub(super) fn verified(req: &HttpRequest, kind: Subject) -> Result<(String, Vec<
     if claims.typ != kind {
         return Err(ApiError::Forbidden(
             match kind {
-                Subject::User => {
+                TokenKind::User => {
                     "This endpoint is for end users; partners use the routes under /v1/users/{user_id}."
                 }
-                Subject::Partner => {
+                TokenKind::Partner => {
                     "This route is for partner platforms; end users use the routes under /v1/me."
                 }
             }
@@ -116,6 +116,6 @@ impl FromRequest for AuthUser {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(verified(req, Subject::User).map(|(id, scopes)| Self { id, scopes }))
+        ready(verified(req, TokenKind::User).map(|(id, scopes)| Self { id, scopes }))
     }
 }

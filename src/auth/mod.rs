@@ -1,6 +1,7 @@
 //! Authentication: signing keys, access and refresh tokens, passwords, login throttling and
 //! the extractor that decides who is calling.
 
+pub mod acting;
 pub mod extract;
 pub mod keys;
 pub mod partner;
@@ -8,5 +9,6 @@ pub mod password;
 pub mod rate_limit;
 pub mod tokens;
 
+pub use acting::{Acting, need};
 pub use extract::{AuthState, AuthUser};
 pub use partner::PartnerCaller;

@@ -7,7 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
 use super::extract::verified;
-use super::tokens::{self, Scope, Subject};
+use super::tokens::{self, Scope, TokenKind};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::repository::partners;
@@ -24,7 +24,7 @@ impl FromRequest for PartnerCaller {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(verified(req, Subject::Partner).map(|(client_id, scopes)| Self { client_id, scopes }))
+        ready(verified(req, TokenKind::Partner).map(|(client_id, scopes)| Self { client_id, scopes }))
     }
 }
 
@@ -34,10 +34,10 @@ impl PartnerCaller {
     /// revoking a grant or a partner takes effect at once.
     pub async fn authorize(&self, pool: &DbPool, user_id: &str, scope: Scope) -> Result<(), ApiError> {
         if !self.scopes.contains(&scope) {
-            return Err(ApiError::InsufficientScope(scope));
+            return Err(ApiError::InsufficientScope(scope.as_str()));
         }
         let (client, user) = (self.client_id.clone(), user_id.to_owned());
-        let grant = db::run(pool, move |conn| partners::active_grant(conn, &client, &user)).await?;
+        let grant = db::query(pool, move |conn| partners::active_grant(conn, &client, &user)).await?;
         let grant = grant.ok_or_else(|| {
             ApiError::Forbidden("This user has not granted your platform access (or has revoked it).".into())
         })?;
@@ -45,7 +45,7 @@ impl PartnerCaller {
         if granted.contains(&scope) {
             Ok(())
         } else {
-            Err(ApiError::InsufficientScope(scope))
+            Err(ApiError::InsufficientScope(scope.as_str()))
         }
     }
 }

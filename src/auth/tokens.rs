@@ -83,7 +83,7 @@ impl fmt::Display for Scope {
 /// Who a token was issued to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Subject {
+pub enum TokenKind {
     User,
     Partner,
 }
@@ -102,7 +102,7 @@ pub struct Claims {
     /// Space-separated scopes.
     pub scope: String,
     /// Whether `sub` is a user or a partner.
-    pub typ: Subject,
+    pub typ: TokenKind,
 }
 
 /// Token settings (from `SOLEUS_JWT_*` and `SOLEUS_*_TTL_*`).
@@ -143,7 +143,7 @@ pub fn issue(
     keys: &KeySet,
     config: &TokenConfig,
     sub: &str,
-    typ: Subject,
+    typ: TokenKind,
     scopes: &[Scope],
     now: u64,
 ) -> Result<String, jsonwebtoken::errors::Error> {
@@ -211,7 +211,7 @@ pub fn new_refresh_token() -> (String, String) {
 
 /// Refresh tokens are stored only as SHA-256 hashes (they are random, so no salt is needed).
 pub fn hash_refresh_token(token: &str) -> String {
-    crate::catalogue::hex(&Sha256::digest(token.as_bytes()))
+    crate::domain::catalogue::hex(&Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]
@@ -261,7 +261,7 @@ mod rotation_tests {
             current: old.clone(),
             previous: None,
         };
-        let token = issue(&before, &config, "u1", Subject::User, &Scope::ALL, now())?;
+        let token = issue(&before, &config, "u1", TokenKind::User, &Scope::ALL, now())?;
 
         let rotated = KeySet {
             current: new.clone(),

@@ -179,23 +179,35 @@ fn sqlite_path(url: &str) -> &Path {
     Path::new(path.split('?').next().unwrap_or(path))
 }
 
-/// Runs `f` with a pooled connection on the blocking thread pool.
+/// Runs `f` with a pooled connection on the blocking thread pool, inside the caller's tracing
+/// span (so what storage logs carries the request id). The error type is the caller's: any
+/// type a [`DbError`] converts into.
 ///
-/// Use `conn.transaction(|conn| …)` inside `f` when several statements must succeed together.
-pub async fn run<T, E, F>(pool: &DbPool, f: F) -> Result<T, crate::error::ApiError>
+/// Use [`write_transaction`] inside `f` when several statements must succeed together.
+pub async fn run<T, E, F>(pool: &DbPool, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
-    E: Into<crate::error::ApiError> + Send + 'static,
+    E: From<DbError> + Send + 'static,
 {
     let pool = pool.clone();
-    let result = actix_web::web::block(move || {
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
         let mut conn = pool.get().map_err(DbError::Pool)?;
-        Ok::<_, crate::error::ApiError>(f(&mut conn).map_err(Into::into))
+        f(&mut conn)
     })
     .await
-    .map_err(DbError::Blocking)?;
-    result?
+    .map_err(DbError::Blocking)?
+}
+
+/// [`run`] for a closure of plain diesel queries.
+pub async fn query<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut AnyConnection) -> QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| f(conn).map_err(DbError::Query)).await
 }
 
 impl AnyConnection {

@@ -67,7 +67,7 @@ where
         return handler().await;
     };
     let body = crate::error::write_json(request)?;
-    let hash = crate::catalogue::hex(&Sha256::digest(format!(
+    let hash = crate::domain::catalogue::hex(&Sha256::digest(format!(
         "{} {}\n{body}",
         req.method(),
         req.path()
@@ -124,7 +124,7 @@ where
         Ok(response) if response.status().is_success() => response,
         other => {
             let (owner, key) = (owner.clone(), key.clone());
-            db::run(pool, move |conn| idempotency::release(conn, &owner, &key)).await?;
+            db::query(pool, move |conn| idempotency::release(conn, &owner, &key)).await?;
             return other;
         }
     };
@@ -150,7 +150,7 @@ where
         created_at: db::now(),
     };
     let row = stored.clone();
-    db::run(pool, move |conn| {
+    db::query(pool, move |conn| {
         idempotency::complete(conn, &row.owner, &row.key, row.status, &row.headers, &row.body)
     })
     .await?;

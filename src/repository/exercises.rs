@@ -4,9 +4,9 @@ use std::collections::HashSet;
 
 use diesel::prelude::*;
 
-use crate::catalogue::Catalogue;
 use crate::db::AnyConnection;
 use crate::db::schema::exercises;
+use crate::domain::catalogue::Catalogue;
 use crate::repository::app_meta;
 
 /// What a sync changed.

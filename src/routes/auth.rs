@@ -10,15 +10,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::me::{ProfileInput, UserResponse};
 use crate::auth::keys::Jwk;
-use crate::auth::tokens::{self, Scope, Subject};
+use crate::auth::tokens::{self, Scope, TokenKind};
 use crate::auth::{AuthState, password};
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
 use crate::repository::refresh_tokens::{self, RefreshTokenRow};
 use crate::repository::users::{self, UserRow};
+use crate::services::accounts::{ProfileInput, UserResponse, wire};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -93,7 +93,7 @@ fn issue_pair(
         &auth.keys,
         &auth.config,
         user_id,
-        Subject::User,
+        TokenKind::User,
         &Scope::ALL,
         now.timestamp().unsigned_abs(),
     )
@@ -171,12 +171,10 @@ pub async fn register(
             email,
             password_hash,
             birth_year: profile.birth_year,
-            sex: profile.sex.map(|s| super::me::wire(&s)),
+            sex: profile.sex.map(|s| wire(&s)),
             body_mass_kg: profile.body_mass_kg,
-            activity_level: profile.activity_level.map(|a| super::me::wire(&a)),
-            units: profile
-                .units
-                .map_or_else(|| "metric".to_owned(), |u| super::me::wire(&u)),
+            activity_level: profile.activity_level.map(|a| wire(&a)),
+            units: profile.units.map_or_else(|| "metric".to_owned(), |u| wire(&u)),
             preferred_days: profile.preferred_days.map(i32::from),
             created_at: now,
             updated_at: now,
@@ -228,7 +226,7 @@ pub async fn login(
         })?;
     // Read, verify, write: no pooled connection is held while argon2 runs.
     let account = email.clone();
-    let user = db::run(&pool, move |conn| users::find_by_email(conn, &account)).await?;
+    let user = db::query(&pool, move |conn| users::find_by_email(conn, &account)).await?;
     let phc = user.as_ref().map(|u| u.password_hash.clone());
     let matches = password::verify_queued(body.password, phc)
         .await

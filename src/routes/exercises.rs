@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::catalogue::{
+use crate::domain::catalogue::{
     Catalogue, Category, ContractionMode, Counts, Equipment, Exercise, Filter, Goal, Laterality, Position,
     SoleusBias, SupportLevel,
 };

@@ -2,6 +2,59 @@
 //! here with `.service(...)`, so routes and the OpenAPI document come from the same list.
 //! State is attached by `startup`, not here, so the document can be built without a database.
 
+/// Declares one operation served twice: on the user's route (`/v1/me/…`, tag of the resource,
+/// `bearer_auth`) and on the partner's (`/v1/users/{user_id}/…`, tag `partners`,
+/// `partner_oauth` with the scope). One handler body and one OpenAPI description serve both;
+/// the partner's operation adds the `user_id` parameter. The 401 and 403 responses come from
+/// each operation's security (`openapi::add_auth_responses`). The handler takes an
+/// [`crate::auth::Acting`] to learn who it acts for.
+macro_rules! user_and_partner {
+    (
+        $(#[doc = $udoc:literal])+
+        #[user($method:ident, $upath:literal, tag = $tag:literal)]
+        $(#[doc = $pdoc:literal])+
+        #[partner($pfn:ident, $ppath:literal, $scope:literal)]
+        #[openapi(params($($params:tt)*), $($rest:tt)*)]
+        pub async fn $ufn:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block
+    ) => {
+        $(#[doc = $udoc])+
+        #[utoipa::path(tag = $tag, security(("bearer_auth" = [])), params($($params)*), $($rest)*)]
+        #[$method($upath)]
+        pub async fn $ufn($($arg: $ty),*) -> $ret $body
+
+        $(#[doc = $pdoc])+
+        #[utoipa::path(
+            tag = "partners", security(("partner_oauth" = [$scope])),
+            params(("user_id" = String, Path, description = "The user's id", max_length = 100), $($params)*),
+            $($rest)*
+        )]
+        #[$method($ppath)]
+        pub async fn $pfn($($arg: $ty),*) -> $ret $body
+    };
+    (
+        $(#[doc = $udoc:literal])+
+        #[user($method:ident, $upath:literal, tag = $tag:literal)]
+        $(#[doc = $pdoc:literal])+
+        #[partner($pfn:ident, $ppath:literal, $scope:literal)]
+        #[openapi($($rest:tt)*)]
+        pub async fn $ufn:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block
+    ) => {
+        $(#[doc = $udoc])+
+        #[utoipa::path(tag = $tag, security(("bearer_auth" = [])), $($rest)*)]
+        #[$method($upath)]
+        pub async fn $ufn($($arg: $ty),*) -> $ret $body
+
+        $(#[doc = $pdoc])+
+        #[utoipa::path(
+            tag = "partners", security(("partner_oauth" = [$scope])),
+            params(("user_id" = String, Path, description = "The user's id", max_length = 100)),
+            $($rest)*
+        )]
+        #[$method($ppath)]
+        pub async fn $pfn($($arg: $ty),*) -> $ret $body
+    };
+}
+
 pub mod adaptation;
 pub mod assessments;
 pub mod auth;

@@ -48,7 +48,7 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    let backend = db::run(&pool, |conn| db::check_ready(conn).map(|_| conn.backend()))
+    let backend = db::query(&pool, |conn| db::check_ready(conn).map(|_| conn.backend()))
         .await
         .map_err(|e| {
             tracing::warn!(error = %e, "readiness check failed");

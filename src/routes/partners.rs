@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::auth::partner::hash_secret;
-use crate::auth::tokens::{self, Scope, Subject};
+use crate::auth::tokens::{self, Scope, TokenKind};
 use crate::auth::{AuthState, AuthUser};
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
@@ -178,7 +178,7 @@ pub async fn oauth_token(
         None => None,
     };
     let (client_id, secret) = client_credentials(&req, &form)?;
-    let partner = db::run(&pool, move |conn| partners::find(conn, &client_id)).await?;
+    let partner = db::query(&pool, move |conn| partners::find(conn, &client_id)).await?;
     let partner = partner
         .filter(|p| p.revoked_at.is_none() && p.secret_hash == hash_secret(&secret))
         .ok_or_else(invalid_client)?;
@@ -201,7 +201,7 @@ pub async fn oauth_token(
         &auth.keys,
         &auth.config,
         &partner.id,
-        Subject::Partner,
+        TokenKind::Partner,
         &scopes,
         now,
     )
@@ -263,7 +263,6 @@ fn grant_response(row: GrantRow, partner_name: String) -> Grant {
     request_body = GrantRequest,
     responses(
         (status = 201, description = "Granted.", body = Grant, headers(("Location" = String))),
-        (status = 401, description = "No valid access token.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/me/partner-grants")]
@@ -314,7 +313,6 @@ pub async fn create_grant(
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "Active grants.", body = GrantList),
-        (status = 401, description = "No valid access token.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[get("/me/partner-grants")]
@@ -343,7 +341,6 @@ pub async fn list_grants(user: AuthUser, pool: web::Data<DbPool>) -> Result<Http
     params(("grant_id" = String, Path, description = "The grant's id", max_length = 100)),
     responses(
         (status = 204, description = "Revoked."),
-        (status = 401, description = "No valid access token.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such active grant of yours.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -355,7 +352,7 @@ pub async fn revoke_grant(
 ) -> Result<HttpResponse, ApiError> {
     let grant_id = grant_id.into_inner();
     let (account, grant) = (user.id.clone(), grant_id.clone());
-    let revoked = db::run(&pool, move |conn| {
+    let revoked = db::query(&pool, move |conn| {
         partners::revoke_grant(conn, &user.id, &grant_id, crate::db::now())
     })
     .await?;

@@ -2,8 +2,8 @@ use std::collections::HashSet;
 
 use diesel::prelude::*;
 use serde_json::Value;
-use soleus_api::catalogue::{Catalogue, REQUIRED_IDS};
 use soleus_api::db::schema::{app_meta, exercises};
+use soleus_api::domain::catalogue::{Catalogue, REQUIRED_IDS};
 
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 

@@ -56,7 +56,7 @@ async fn probe_path(n: web::Path<u32>) -> HttpResponse {
 #[get("/__probe/db-error")]
 async fn probe_db_error(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
     use diesel::RunQueryDsl as _;
-    db::run(&pool, |conn| {
+    db::query(&pool, |conn| {
         diesel::sql_query("SELECT * FROM secret_missing_table").execute(conn)
     })
     .await?;

@@ -2,8 +2,8 @@
 //! preview endpoint over HTTP.
 
 use serde_json::{Value, json};
-use soleus_api::catalogue::Catalogue;
-use soleus_api::programme::{self, input::ProgrammeRequest};
+use soleus_api::domain::catalogue::Catalogue;
+use soleus_api::domain::programme::{self, input::ProgrammeRequest};
 
 use crate::helpers::{assert_problem, spawn_app};
 
@@ -346,7 +346,7 @@ fn a_heavy_sedentary_adult_gets_no_added_standing_load() {
     let mut seated_loaded = 0;
     for x in all_exercises(&p) {
         let e = catalogue.get(x["exercise_id"].as_str().unwrap()).unwrap();
-        if e.position == soleus_api::catalogue::Position::Seated {
+        if e.position == soleus_api::domain::catalogue::Position::Seated {
             seated_loaded += usize::from(x["load"]["placement"] == "on_knees");
         } else {
             assert_eq!(x["load"]["kind"], "bodyweight", "{x}");

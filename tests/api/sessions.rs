@@ -870,7 +870,14 @@ async fn stats_report_weeks_adherence_pain_and_asymmetry_for_the_owner_only() {
 
 #[actix_web::test]
 async fn a_cursor_older_than_the_tombstone_retention_gets_410_and_a_full_resync_recovers() {
-    let app = spawn_app_with(|s| s.tombstone_retention_days = 0, None).await;
+    let app = spawn_app_with(
+        |s| {
+            s.tombstone_retention_days = 0;
+            s.tombstone_purge_interval = std::time::Duration::from_millis(50);
+        },
+        None,
+    )
+    .await;
     let (_, token, _) = app.user("retention@example.com").await;
     let keep = app
         .send_json_with(
@@ -892,7 +899,7 @@ async fn a_cursor_older_than_the_tombstone_retention_gets_410_and_a_full_resync_
         .json();
     let (_, old_cursor) = app.follow("/v1/me/changes", &token, None, 10).await;
 
-    // With zero retention the tombstone is purged at once: the old cursor could miss it.
+    // With zero retention the tombstone is purged at the next tick: the old cursor could miss it.
     assert_eq!(
         app.delete_with(
             &format!("/v1/me/sessions/{}", gone["id"].as_str().unwrap()),
@@ -903,9 +910,18 @@ async fn a_cursor_older_than_the_tombstone_retention_gets_410_and_a_full_resync_
         .as_u16(),
         204
     );
-    let stale = app
+    let mut stale = app
         .get_with(&format!("/v1/me/changes?since={old_cursor}"), &token)
         .await;
+    for _ in 0..100 {
+        if stale.status.as_u16() == 410 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        stale = app
+            .get_with(&format!("/v1/me/changes?since={old_cursor}"), &token)
+            .await;
+    }
     assert_eq!(
         assert_problem(&stale, 410)["type"],
         "https://soleus-api.dev/problems/gone"

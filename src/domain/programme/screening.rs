@@ -3,7 +3,7 @@
 
 use super::input::{ProgrammeRequest, Screening, TendinopathyType};
 use super::model::{Finding, Safety, SafetyStatus, Severity};
-use crate::catalogue::Goal;
+use crate::domain::catalogue::Goal;
 
 pub const DISCLAIMER: &str = "General exercise guidance, not medical advice or a diagnosis. \
 New calf swelling, warmth or redness: stop and get a medical assessment the same day (call \
@@ -51,8 +51,7 @@ pub struct Limits {
     pub heavy_body: bool,
 }
 
-/// Side-to-side difference above which the weaker leg is flagged (domain brief §8.1).
-pub const ASYMMETRY_FLAG: f64 = 0.10;
+pub use crate::domain::norms::ASYMMETRY_FLAG;
 
 /// Runs every rule. Returns the safety section and the limits for the prescription.
 pub fn screen(req: &ProgrammeRequest) -> (Safety, Limits, Vec<String>) {

@@ -18,8 +18,8 @@ use super::model::{
     WeakerSide, Week, WeekVolume,
 };
 use super::screening::Limits;
-use crate::catalogue::model::{ContractionMode, Dosage, Tempo};
-use crate::catalogue::{
+use crate::domain::catalogue::model::{ContractionMode, Dosage, Tempo};
+use crate::domain::catalogue::{
     Catalogue, Category, Equipment, Exercise, Goal, Laterality, Position, SoleusBias, SupportLevel,
 };
 
@@ -87,7 +87,7 @@ struct Rung<'a> {
     why: std::cell::OnceCell<(Arc<str>, Arc<str>)>,
     hold_capped: bool,
     /// Tempo when the slot's goal sets its own (§9.2: 3 s up / 5 s down on the fall track).
-    tempo: Option<crate::catalogue::model::Tempo>,
+    tempo: Option<crate::domain::catalogue::model::Tempo>,
     sets: (u8, u8),
     reps: Option<(u16, u16)>,
     hold: Option<(u16, u16)>,
@@ -1178,13 +1178,13 @@ impl Ctx<'_> {
             req.activity_level,
             ActivityLevel::Sedentary | ActivityLevel::LightlyActive
         );
-        let range8 = |r: Option<crate::catalogue::model::Range>, d: (u8, u8)| {
+        let range8 = |r: Option<crate::domain::catalogue::model::Range>, d: (u8, u8)| {
             r.map_or(d, |r| {
                 let lo = u8::try_from(r.min).unwrap_or(d.0).max(1);
                 (lo, u8::try_from(r.max).unwrap_or(d.1).max(lo))
             })
         };
-        let range16 = |r: crate::catalogue::model::Range| {
+        let range16 = |r: crate::domain::catalogue::model::Range| {
             let lo = u16::try_from(r.min).unwrap_or(10).max(1);
             (lo, u16::try_from(r.max).unwrap_or(15).max(lo))
         };
@@ -2001,7 +2001,7 @@ mod tests {
     /// Each ladder climbs along the catalogue's own `progressions` links (ONE-CHANGE).
     #[test]
     fn ladders_follow_the_catalogue_progressions() {
-        let c = crate::programme::tests::catalogue();
+        let c = crate::domain::programme::tests::catalogue();
         for ladder in [&STRAIGHT[..], &BENT[..], &TOE[..], &BALANCE[..]] {
             for pair in ladder.windows(2) {
                 let [a, b] = pair else { continue };

@@ -14,15 +14,14 @@ use super::input::ProgrammeRequest;
 use super::model::{Finding, LoadKind, Prescription, Programme, SafetyStatus, Severity, Side};
 use super::prescribe::{ItemKind, Moved, Plan, Step};
 use super::{generate, screening, start_level};
-use crate::catalogue::Catalogue;
-use crate::sessions::{SessionSet, SetSide, Symptom};
+use crate::domain::catalogue::Catalogue;
+use crate::domain::sessions::{SessionSet, SetSide, Symptom};
 
 /// Pain during a session above this (0–10) is "too much" (REG-01, Silbernagel 2007).
 pub const PAIN_LIMIT: u8 = 5;
 /// Next-morning pain at or above this has not settled (above the 0–2 "safe" zone).
 pub const MORNING_UNSETTLED: u8 = 3;
-/// The heel-raise test's minimal detectable change (domain brief §8.1).
-pub const MDC_HRET: u16 = 6;
+use crate::domain::norms::MDC_HEEL_RAISE_REPS as MDC_HRET;
 /// A hold passes 2-for-2 when held this many seconds past the target [ENG: about the 1-2 extra
 /// reps the rule asks of rep work].
 pub const HOLD_MARGIN_SECONDS: u16 = 5;

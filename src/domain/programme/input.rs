@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
-use crate::catalogue::{Equipment, Goal};
+use crate::domain::catalogue::{Equipment, Goal};
 
 /// Activity level (domain brief §9.0): `active` means active without resistance training,
 /// `trained` means 6 months or more of consistent resistance training.
@@ -143,11 +143,7 @@ impl HeelRaiseTest {
 
     /// Side-to-side difference as a share of the stronger side (0.0–1.0).
     pub fn asymmetry(self) -> f64 {
-        let (lo, hi) = (
-            f64::from(self.left.min(self.right)),
-            f64::from(self.left.max(self.right)),
-        );
-        if hi == 0.0 { 0.0 } else { (hi - lo) / hi }
+        crate::domain::norms::asymmetry(f64::from(self.left), f64::from(self.right))
     }
 }
 

@@ -14,7 +14,7 @@ pub mod model;
 pub(crate) mod prescribe;
 pub mod screening;
 
-use crate::catalogue::{Catalogue, Goal, SupportLevel};
+use crate::domain::catalogue::{Catalogue, Goal, SupportLevel};
 use input::{ActivityLevel, ProgrammeRequest};
 use model::{Programme, Retest, RetestItem, Rule, SafetyStatus, StartLevel};
 use screening::Limits;

@@ -7,10 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::input::ProgrammeRequest;
-use crate::catalogue::{SupportLevel, model::Tempo};
+use crate::domain::catalogue::{SupportLevel, model::Tempo};
 
 /// Overall screening outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SafetyStatus {
     /// No rule changed the programme.

@@ -269,3 +269,6 @@ pub fn for_programme(
         .order((sessions::started_at.asc(), sessions::id.asc()))
         .load(conn)
 }
+
+mod store;
+pub use store::{Bulk, Direct, Store};

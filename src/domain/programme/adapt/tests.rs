@@ -5,9 +5,9 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
-use crate::programme::model::{LoadKind, Week};
+use crate::domain::programme::model::{LoadKind, Week};
 
-use crate::programme::tests::catalogue;
+use crate::domain::programme::tests::catalogue;
 
 fn request(extra: serde_json::Value) -> ProgrammeRequest {
     let mut base = json!({
@@ -234,7 +234,10 @@ fn reg02_repeated_balance_loss_steps_down_to_seated_work_and_asks_for_a_falls_re
     let (a, _) = wobbly_88(Symptom::BalanceLoss);
     let week1 = first_session(&a.programme.weeks[0]);
     assert_eq!(&*week1[0].exercise_id, "standing-heel-raise");
-    assert_eq!(week1[0].support_level, crate::catalogue::SupportLevel::TwoHands);
+    assert_eq!(
+        week1[0].support_level,
+        crate::domain::catalogue::SupportLevel::TwoHands
+    );
     // From two hands the step down is the seated rung (F0).
     let week2 = first_session(&a.programme.weeks[1]);
     assert_eq!(&*week2[0].exercise_id, "seated-calf-raise");
@@ -651,11 +654,11 @@ fn reason_matches(reason: &str, y: &Prescription) -> bool {
     }
     if let Some(v) = to("support ") {
         let words = match y.support_level {
-            crate::catalogue::SupportLevel::Chair => "seated",
-            crate::catalogue::SupportLevel::TwoHands => "two hands",
-            crate::catalogue::SupportLevel::OneHand => "one hand",
-            crate::catalogue::SupportLevel::Fingertip => "fingertip",
-            crate::catalogue::SupportLevel::None => "no support",
+            crate::domain::catalogue::SupportLevel::Chair => "seated",
+            crate::domain::catalogue::SupportLevel::TwoHands => "two hands",
+            crate::domain::catalogue::SupportLevel::OneHand => "one hand",
+            crate::domain::catalogue::SupportLevel::Fingertip => "fingertip",
+            crate::domain::catalogue::SupportLevel::None => "no support",
         };
         return v == words;
     }
@@ -763,18 +766,3 @@ proptest! {
     }
 }
 
-#[test]
-fn adaptation_depends_on_no_framework_database_or_clock() {
-    let source = include_str!("../adapt.rs");
-    for forbidden in [
-        "actix",
-        "diesel",
-        "Utc::now",
-        "Local::now",
-        "SystemTime",
-        "Instant::now",
-        "crate::db",
-    ] {
-        assert!(!source.contains(forbidden), "adapt.rs mentions {forbidden}");
-    }
-}

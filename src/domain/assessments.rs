@@ -6,16 +6,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::error::FieldError;
-use crate::programme::input::{HeelRaiseTest, Sex};
-use crate::programme::{heel_raise_level, level_code};
+use crate::domain::programme::input::{HeelRaiseTest, Sex};
+use crate::domain::programme::{heel_raise_level, level_code};
+use crate::validation::FieldError;
 
-/// The heel-raise test's minimal detectable change (95% limits of agreement ±6 reps, §8.1).
-pub const MDC_HEEL_RAISE: f64 = 6.0;
-/// The Calf-Raise Senior's minimal detectable change: 1.96 × √2 × SEM 2.0 ≈ 5.5, rounded up [ENG].
-pub const MDC_CALF_RAISE_SENIOR: f64 = 6.0;
-/// Side-to-side difference that is flagged (return-to-play criteria, §5.1).
-pub const ASYMMETRY_FLAG: f64 = 0.10;
+use crate::domain::norms::{ASYMMETRY_FLAG, MDC_CALF_RAISE_SENIOR_REPS, MDC_HEEL_RAISE_REPS};
+const MDC_HEEL_RAISE: f64 = MDC_HEEL_RAISE_REPS as f64;
+const MDC_CALF_RAISE_SENIOR: f64 = MDC_CALF_RAISE_SENIOR_REPS as f64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,0 +1,176 @@
+//! Stored programmes: generate one for a subject and store it as version 1, list, read,
+//! delete. Versions and adaptation are in `adaptation`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::Subject;
+use crate::db::{self, DbPool};
+use crate::domain::catalogue::{Catalogue, Goal};
+use crate::domain::programme::adapt::ProgrammeStatus;
+use crate::domain::programme::input::ProgrammeRequest;
+use crate::domain::programme::model::{Programme, SafetyStatus};
+use crate::domain::programme::{self};
+use crate::error::{ApiError, read_json, write_json};
+use crate::repository::programmes::{self as repo, ProgrammeRow};
+
+/// A stored programme, at its latest version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoredProgramme {
+    pub id: String,
+    /// `app` when the user created it, otherwise the partner's client id.
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+    /// The latest version (1 until the programme adapts; see `/versions`).
+    pub version: i32,
+    /// `suspended` after a stop signal (see the programme's `safety`).
+    #[schema(value_type = ProgrammeStatus)]
+    pub status: String,
+    /// Whether logging a session linked to this programme adapts it.
+    pub auto_adapt: bool,
+    #[schema(value_type = Programme)]
+    pub programme: serde_json::Value,
+}
+
+impl StoredProgramme {
+    fn from_row(row: ProgrammeRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            programme: read_json(&row.document)?,
+            id: row.id,
+            source: row.source,
+            created_at: row.created_at.and_utc(),
+            version: row.current_version,
+            status: row.status,
+            auto_adapt: row.auto_adapt,
+        })
+    }
+}
+
+/// One line of a programme list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgrammeSummary {
+    pub id: String,
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+    pub version: i32,
+    #[schema(value_type = ProgrammeStatus)]
+    pub status: String,
+    pub auto_adapt: bool,
+    pub generator_version: String,
+    pub goals: Vec<Goal>,
+    pub safety_status: SafetyStatus,
+    pub start_date: Option<String>,
+    pub weeks: usize,
+}
+
+/// What lists and statistics read of a stored programme document, typed. Every field has a
+/// default, so documents of older generator versions read too.
+#[derive(Debug, Deserialize)]
+pub struct Head {
+    #[serde(default)]
+    pub sessions_per_week: u8,
+    #[serde(default)]
+    input: HeadInput,
+    safety: HeadSafety,
+    #[serde(default)]
+    weeks: Vec<serde::de::IgnoredAny>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct HeadInput {
+    #[serde(default)]
+    goals: Vec<Goal>,
+    #[serde(default)]
+    start_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+struct HeadSafety {
+    status: SafetyStatus,
+}
+
+impl ProgrammeSummary {
+    fn from_row(row: ProgrammeRow) -> Result<Self, ApiError> {
+        let head: Head = read_json(&row.document)?;
+        Ok(Self {
+            id: row.id,
+            source: row.source,
+            created_at: row.created_at.and_utc(),
+            version: row.current_version,
+            status: row.status,
+            auto_adapt: row.auto_adapt,
+            generator_version: row.generator_version,
+            goals: head.input.goals,
+            safety_status: head.safety.status,
+            start_date: head.input.start_date.map(|d| d.to_string()),
+            weeks: head.weeks.len(),
+        })
+    }
+}
+
+/// The one answer for a programme that does not exist and one that is someone else's.
+pub fn not_found() -> ApiError {
+    ApiError::NotFound("No programme of yours has this id.".into())
+}
+
+/// Generates a programme for `subject` and stores it as version 1.
+pub async fn create(
+    pool: &DbPool,
+    catalogue: &Catalogue,
+    subject: Subject,
+    request: ProgrammeRequest,
+    auto_adapt: bool,
+) -> Result<StoredProgramme, ApiError> {
+    let programme = programme::generate(&request, catalogue);
+    let row = ProgrammeRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        source: subject.source_name().to_owned(),
+        user_id: subject.user_id,
+        generator_version: programme.generator_version.to_owned(),
+        request: write_json(&request)?,
+        document: write_json(&programme)?,
+        created_at: db::now(),
+        current_version: 1,
+        status: ProgrammeStatus::Active.as_str().to_owned(),
+        auto_adapt,
+    };
+    let stored = row.clone();
+    db::query(pool, move |conn| repo::insert(conn, &stored)).await?;
+    StoredProgramme::from_row(row)
+}
+
+/// The subject's programmes, newest first (at most 100).
+pub async fn list(pool: &DbPool, subject: Subject) -> Result<Vec<ProgrammeSummary>, ApiError> {
+    let rows = db::query(pool, move |conn| repo::list(conn, &subject.user_id, 100)).await?;
+    rows.into_iter().map(ProgrammeSummary::from_row).collect()
+}
+
+/// One of the subject's programmes, as stored.
+pub async fn find(pool: &DbPool, subject: Subject, id: String) -> Result<ProgrammeRow, ApiError> {
+    db::query(pool, move |conn| repo::find(conn, &subject.user_id, &id))
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// One of the subject's programmes at its latest version.
+pub async fn get(pool: &DbPool, subject: Subject, id: String) -> Result<StoredProgramme, ApiError> {
+    StoredProgramme::from_row(find(pool, subject, id).await?)
+}
+
+pub async fn delete(pool: &DbPool, subject: Subject, id: String) -> Result<(), ApiError> {
+    let deleted = db::query(pool, move |conn| repo::delete(conn, &subject.user_id, &id)).await?;
+    if deleted { Ok(()) } else { Err(not_found()) }
+}
+
+/// The programme's sessions as an iCalendar document.
+pub async fn calendar(pool: &DbPool, subject: Subject, id: String) -> Result<String, ApiError> {
+    let row = find(pool, subject, id).await?;
+    let doc: serde_json::Value = read_json(&row.document)?;
+    Ok(programme::calendar::ics(
+        &row.id,
+        &doc,
+        row.created_at.date(),
+        row.created_at,
+    ))
+}
