@@ -102,10 +102,9 @@ pub enum ApiError {
     #[error("service unavailable: {0}")]
     ServiceUnavailable(String),
     /// An OAuth 2.0 token-endpoint error (RFC 6749 §5.2): `invalid_request`, `invalid_client`,
-    /// `invalid_scope`, `unsupported_grant_type`…
+    /// `invalid_scope`, `unsupported_grant_type`…: 401 for `invalid_client`, otherwise 400.
     #[error("oauth error {error}: {description}")]
     OAuth {
-        status: StatusCode,
         error: &'static str,
         description: String,
     },
@@ -227,7 +226,11 @@ impl ResponseError for ApiError {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::OAuth { status, .. } => *status,
+            Self::OAuth {
+                error: "invalid_client",
+                ..
+            } => StatusCode::UNAUTHORIZED,
+            Self::OAuth { .. } => StatusCode::BAD_REQUEST,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

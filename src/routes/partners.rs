@@ -3,22 +3,23 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::auth::partner::hash_secret;
-use crate::auth::tokens::{self, Scope, TokenKind};
+use crate::auth::tokens::Scope;
 use crate::auth::{AuthState, AuthUser};
-use crate::db::{self, DbPool};
+use crate::db::DbPool;
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
-use crate::repository::partners::{self, GrantRow};
+use crate::services::Subject;
+use crate::services::partners::{
+    self as service, Grant, PartnerTokenResponse, invalid_client, invalid_request,
+};
 
 /// The form fields of `POST /v1/oauth/token` (RFC 6749 §4.4).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -33,37 +34,6 @@ pub struct ClientCredentialsForm {
     pub client_id: Option<String>,
     /// When not using HTTP Basic authentication.
     pub client_secret: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PartnerTokenResponse {
-    pub access_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    #[schema(example = 900)]
-    pub expires_in: u64,
-    #[schema(example = "sessions:read sessions:write")]
-    pub scope: String,
-}
-
-fn oauth(status: StatusCode, error: &'static str, description: impl Into<String>) -> ApiError {
-    ApiError::OAuth {
-        status,
-        error,
-        description: description.into(),
-    }
-}
-
-fn invalid_request(description: impl Into<String>) -> ApiError {
-    oauth(StatusCode::BAD_REQUEST, "invalid_request", description)
-}
-
-fn invalid_client() -> ApiError {
-    oauth(
-        StatusCode::UNAUTHORIZED,
-        "invalid_client",
-        "Client authentication failed.",
-    )
 }
 
 /// Client id and secret from HTTP Basic (RFC 6749 §2.3.1) or the form, never both.
@@ -126,6 +96,24 @@ pub async fn oauth_token(
     pool: web::Data<DbPool>,
     auth: web::Data<AuthState>,
 ) -> Result<HttpResponse, ApiError> {
+    let form = token_form(&req, &body)?;
+    let credentials = client_credentials(&req, &form);
+    let (grant_type, scope) = (form.get("grant_type"), form.get("scope"));
+    let token = service::issue_token(
+        &pool,
+        &auth,
+        credentials,
+        grant_type.map(String::as_str),
+        scope.map(String::as_str),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(token))
+}
+
+/// The form of a token request: `application/x-www-form-urlencoded`, each parameter once, no NUL.
+fn token_form(req: &HttpRequest, body: &[u8]) -> Result<BTreeMap<String, String>, ApiError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -140,7 +128,7 @@ pub async fn oauth_token(
         ));
     }
     let mut form = BTreeMap::new();
-    for (key, value) in form_urlencoded::parse(&body) {
+    for (key, value) in form_urlencoded::parse(body) {
         if key.contains('\0') || value.contains('\0') {
             return Err(invalid_request(format!(
                 "The parameter `{}` contains a NUL character.",
@@ -156,64 +144,7 @@ pub async fn oauth_token(
             )));
         }
     }
-    match form.get("grant_type").map(String::as_str) {
-        Some("client_credentials") => {}
-        Some(other) => {
-            return Err(oauth(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                format!("Grant type `{other}` is not supported; use client_credentials."),
-            ));
-        }
-        None => return Err(invalid_request("The `grant_type` parameter is required.")),
-    }
-    let requested = match form.get("scope") {
-        Some(s) => Some(Scope::parse_list(s).map_err(|unknown| {
-            oauth(
-                StatusCode::BAD_REQUEST,
-                "invalid_scope",
-                format!("Unknown scope `{unknown}`."),
-            )
-        })?),
-        None => None,
-    };
-    let (client_id, secret) = client_credentials(&req, &form)?;
-    let partner = db::query(&pool, move |conn| partners::find(conn, &client_id)).await?;
-    let partner = partner
-        .filter(|p| p.revoked_at.is_none() && p.secret_hash == hash_secret(&secret))
-        .ok_or_else(invalid_client)?;
-    let allowed = Scope::parse_list(&partner.scopes).unwrap_or_default();
-    let scopes = match requested {
-        Some(requested) if requested.iter().all(|s| allowed.contains(s)) && !requested.is_empty() => {
-            requested
-        }
-        Some(_) => {
-            return Err(oauth(
-                StatusCode::BAD_REQUEST,
-                "invalid_scope",
-                "The requested scope exceeds what this client may request.",
-            ));
-        }
-        None => allowed,
-    };
-    let now = Utc::now().timestamp().unsigned_abs();
-    let token = tokens::issue(
-        &auth.keys,
-        &auth.config,
-        &partner.id,
-        TokenKind::Partner,
-        &scopes,
-        now,
-    )
-    .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(PartnerTokenResponse {
-            access_token: token,
-            token_type: "Bearer",
-            expires_in: auth.config.access_ttl_secs,
-            scope: Scope::join(&scopes),
-        }))
+    Ok(form)
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -230,27 +161,8 @@ pub struct GrantRequest {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Grant {
-    pub id: String,
-    pub partner_id: String,
-    pub partner_name: String,
-    pub scopes: Vec<Scope>,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct GrantList {
     pub items: Vec<Grant>,
-}
-
-fn grant_response(row: GrantRow, partner_name: String) -> Grant {
-    Grant {
-        scopes: Scope::parse_list(&row.scopes).unwrap_or_default(),
-        id: row.id,
-        partner_id: row.partner_id,
-        partner_name,
-        created_at: row.created_at.and_utc(),
-    }
 }
 
 /// Grant a partner access.
@@ -272,36 +184,7 @@ pub async fn create_grant(
     body: Json<GrantRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let mut scopes = body.scopes.clone();
-    scopes.sort_unstable();
-    scopes.dedup();
-    if scopes.len() != body.scopes.len() {
-        return Err(ApiError::invalid_field(
-            "scopes",
-            "duplicate",
-            "must not list a scope twice",
-        ));
-    }
-    let account = user.id.clone();
-    let grant = db::run(&pool, move |conn| -> Result<Grant, ApiError> {
-        let partner = partners::find(conn, &body.partner_id)?
-            .filter(|p| p.revoked_at.is_none())
-            .ok_or_else(|| {
-                ApiError::invalid_field("partner_id", "not_found", "is not a registered partner")
-            })?;
-        let row = GrantRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            user_id: user.id,
-            partner_id: partner.id,
-            scopes: Scope::join(&scopes),
-            created_at: crate::db::now(),
-            revoked_at: None,
-        };
-        partners::grant(conn, &row)?;
-        Ok(grant_response(row, partner.name))
-    })
-    .await?;
-    tracing::info!(target: "audit", event = "grant_created", account_id = %account, grant_id = %grant.id, partner_id = %grant.partner_id, "partner grant created");
+    let grant = service::grant(&pool, Subject::app(user.id), body.partner_id, body.scopes).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/me/partner-grants/{}", grant.id)))
         .json(grant))
@@ -317,18 +200,7 @@ pub async fn create_grant(
 )]
 #[get("/me/partner-grants")]
 pub async fn list_grants(user: AuthUser, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    let items = db::run(&pool, move |conn| -> Result<Vec<Grant>, ApiError> {
-        partners::grants_of(conn, &user.id)?
-            .into_iter()
-            .map(|row| {
-                let name = partners::find(conn, &row.partner_id)?
-                    .map(|p| p.name)
-                    .unwrap_or_default();
-                Ok(grant_response(row, name))
-            })
-            .collect()
-    })
-    .await?;
+    let items = service::grants(&pool, Subject::app(user.id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(GrantList { items }))
@@ -350,18 +222,6 @@ pub async fn revoke_grant(
     pool: web::Data<DbPool>,
     grant_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let grant_id = grant_id.into_inner();
-    let (account, grant) = (user.id.clone(), grant_id.clone());
-    let revoked = db::query(&pool, move |conn| {
-        partners::revoke_grant(conn, &user.id, &grant_id, crate::db::now())
-    })
-    .await?;
-    if revoked {
-        tracing::info!(target: "audit", event = "grant_revoked", account_id = %account, grant_id = %grant, "partner grant revoked");
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::NotFound(
-            "You have no active grant with this id.".into(),
-        ))
-    }
+    service::revoke(&pool, Subject::app(user.id), grant_id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

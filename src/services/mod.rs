@@ -3,6 +3,8 @@
 //! (never an HTTP response). Handlers in `routes/` parse, call one of these and respond.
 //!
 //! - `accounts`: the profile given at registration and the account as answered.
+//! - `auth`: register, log in, rotate refresh tokens, log out.
+//! - `partners`: partner tokens (client credentials) and the grants users give partners.
 //! - `sessions`: log, batch-sync, replace, delete, read and page sessions; the change feed.
 //! - `programmes`: generate and store programmes, list, read, delete.
 //! - `adaptation`: replay a stored programme against its logs; versions and their diff.
@@ -11,6 +13,8 @@
 pub mod accounts;
 pub mod adaptation;
 pub mod assessments;
+pub mod auth;
+pub mod partners;
 pub mod programmes;
 pub mod sessions;
 

@@ -765,4 +765,3 @@ proptest! {
         prop_assert_eq!(&a, &adapt(&s.req, c, &logs, &[], through(lived)));
     }
 }
-

@@ -1,0 +1,257 @@
+//! Sign-in: create an account, exchange a password for tokens, rotate a refresh token (with
+//! reuse detection and a grace window for parallel retries), log out. Passwords are hashed
+//! on the hashing thread while no database connection is held.
+
+use std::time::Instant;
+
+use chrono::{Duration, Utc};
+use diesel::Connection as _;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::tokens::{self, Scope, TokenKind};
+use crate::auth::{AuthState, password};
+use crate::db::{self, DbPool};
+use crate::error::ApiError;
+use crate::repository::refresh_tokens::{self, RefreshTokenRow};
+use crate::repository::users::{self, UserRow};
+use crate::services::accounts::{ProfileInput, UserResponse, wire};
+
+/// An access token and the refresh token that renews it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// EdDSA-signed JWT; send as `Authorization: Bearer …`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    /// Opaque; use once with `POST /v1/auth/refresh`. Using it twice revokes the whole session.
+    pub refresh_token: String,
+    #[schema(example = 2_592_000)]
+    pub refresh_token_expires_in: u64,
+    #[schema(example = "catalogue:read programmes:read programmes:write sessions:read sessions:write")]
+    pub scope: String,
+}
+
+fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Issues an access token and a new refresh token in `family` (a new family when `None`).
+fn issue_pair(
+    conn: &mut db::AnyConnection,
+    auth: &AuthState,
+    user_id: &str,
+    family: Option<String>,
+) -> Result<TokenResponse, ApiError> {
+    let now = Utc::now();
+    let access = tokens::issue(
+        &auth.keys,
+        &auth.config,
+        user_id,
+        TokenKind::User,
+        &Scope::ALL,
+        now.timestamp().unsigned_abs(),
+    )
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    let (refresh, hash) = tokens::new_refresh_token();
+    let ttl = auth.config.refresh_ttl_secs;
+    refresh_tokens::insert(
+        conn,
+        &RefreshTokenRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: user_id.to_owned(),
+            family_id: family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            token_hash: hash,
+            created_at: now.naive_utc(),
+            expires_at: (now + Duration::seconds(i64::try_from(ttl).unwrap_or(i64::MAX / 2))).naive_utc(),
+            used_at: None,
+            revoked_at: None,
+        },
+    )?;
+    Ok(TokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: auth.config.access_ttl_secs,
+        refresh_token: refresh,
+        refresh_token_expires_in: ttl,
+        scope: Scope::join(&Scope::ALL),
+    })
+}
+
+/// Creates an account for `email` (normalised) after the per-address limit and the password
+/// rules.
+pub async fn register(
+    pool: &DbPool,
+    auth: &AuthState,
+    address: &str,
+    email: &str,
+    password: String,
+    profile: Option<ProfileInput>,
+) -> Result<UserResponse, ApiError> {
+    auth.register_limiter
+        .reserve("", address, Instant::now())
+        .map_err(|retry_after_secs| {
+            tracing::warn!(target: "audit", event = "registration_limited", client = %address, "registration limit reached");
+            ApiError::TooManyRequests { retry_after_secs }
+        })?;
+    let email = normalise_email(email);
+    if let Some(why) = password::problem(&password, &email) {
+        return Err(ApiError::invalid_field("password", "weak_password", why));
+    }
+    let profile = profile.unwrap_or_default();
+    // Hash first, holding no database connection (argon2 takes tens of milliseconds).
+    let password_hash = password::hash_queued(password)
+        .await
+        .map_err(|_| busy())?
+        .map_err(ApiError::Internal)?;
+    let row = db::run(pool, move |conn| -> Result<UserRow, ApiError> {
+        let now = crate::db::now();
+        let row = UserRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            email,
+            password_hash,
+            birth_year: profile.birth_year,
+            sex: profile.sex.map(|s| wire(&s)),
+            body_mass_kg: profile.body_mass_kg,
+            activity_level: profile.activity_level.map(|a| wire(&a)),
+            units: profile.units.map_or_else(|| "metric".to_owned(), |u| wire(&u)),
+            preferred_days: profile.preferred_days.map(i32::from),
+            created_at: now,
+            updated_at: now,
+        };
+        users::insert(conn, &row).map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict(_) => ApiError::Conflict("An account with this email already exists.".into()),
+            other => other,
+        })?;
+        Ok(row)
+    })
+    .await?;
+    Ok(UserResponse::from(row))
+}
+
+/// Exchanges `email` and `password` for a token pair. Every attempt counts against the limits
+/// before the password is checked; a success clears the account's failures.
+pub async fn login(
+    pool: &DbPool,
+    auth: &std::sync::Arc<AuthState>,
+    address: &str,
+    email: &str,
+    password: String,
+) -> Result<TokenResponse, ApiError> {
+    let email = normalise_email(email);
+    auth.login_limiter
+        .reserve(&email, address, Instant::now())
+        .map_err(|retry_after_secs| {
+            tracing::warn!(target: "audit", event = "login_locked", client = %address, retry_after_secs, "login throttled");
+            ApiError::TooManyRequests { retry_after_secs }
+        })?;
+    // Read, verify, write: no pooled connection is held while argon2 runs.
+    let account = email.clone();
+    let user = db::query(pool, move |conn| users::find_by_email(conn, &account)).await?;
+    let phc = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = password::verify_queued(password, phc).await.map_err(|_| busy())?;
+    let known = user.as_ref().map(|u| u.id.clone()).unwrap_or_default();
+    let Some(user) = user.filter(|_| matches) else {
+        // The account id when the email is known; never the email or the password.
+        let account_id = known.as_str();
+        tracing::warn!(target: "audit", event = "login_failed", account_id, client = %address, "failed login");
+        return Err(ApiError::Unauthorized("Invalid email or password.".into()));
+    };
+    tracing::info!(target: "audit", event = "login", account_id = %user.id, client = %address, "login");
+    let state = std::sync::Arc::clone(auth);
+    let tokens = db::run(pool, move |conn| issue_pair(conn, &state, &user.id, None)).await?;
+    auth.login_limiter.record_success(&email, address);
+    Ok(tokens)
+}
+
+/// The hashing queue is full: come back in a moment.
+fn busy() -> ApiError {
+    ApiError::ServiceUnavailable("Too many sign-ins at once; retry in a moment.".into())
+}
+
+/// Spends a refresh token for a new pair (rotation). A used token presented again revokes its
+/// whole login (RFC 9700), except as a retry within the grace window before the login moved on.
+pub async fn refresh(
+    pool: &DbPool,
+    auth: &std::sync::Arc<AuthState>,
+    refresh_token: &str,
+) -> Result<TokenResponse, ApiError> {
+    enum Outcome {
+        Issued(TokenResponse),
+        Invalid(&'static str),
+    }
+    let hash = tokens::hash_refresh_token(refresh_token);
+    let state = std::sync::Arc::clone(auth);
+    let outcome = db::run(pool, move |conn| -> Result<Outcome, ApiError> {
+        conn.transaction(|conn| {
+            db::lock_for_write(conn)?;
+            let now = crate::db::now();
+            let Some(mut row) = refresh_tokens::find_by_hash(conn, &hash)? else {
+                return Ok(Outcome::Invalid("The refresh token is not valid."));
+            };
+            if row.revoked_at.is_some() {
+                return Ok(Outcome::Invalid(
+                    "The refresh token has been revoked; log in again.",
+                ));
+            }
+            if row.used_at.is_none() {
+                if refresh_tokens::mark_used(conn, &row.id, now)? {
+                    if row.expires_at <= now {
+                        return Ok(Outcome::Invalid(
+                            "The refresh token has expired; log in again.",
+                        ));
+                    }
+                    return issue_pair(conn, &state, &row.user_id, Some(row.family_id))
+                        .map(Outcome::Issued);
+                }
+                // A parallel refresh spent it first (PostgreSQL runs both at once): read what it
+                // wrote, then treat this one as the retry it is.
+                let Some(fresh) = refresh_tokens::find_by_hash(conn, &hash)? else {
+                    return Ok(Outcome::Invalid("The refresh token is not valid."));
+                };
+                row = fresh;
+            }
+            // A retry within the grace window, before the login moved on: a new pair in the same
+            // family, and nothing revoked (two parallel refreshes must not log the user out).
+            let grace =
+                chrono::Duration::seconds(i64::try_from(state.config.refresh_grace_secs).unwrap_or(0));
+            if let Some(used) = row.used_at
+                && row.revoked_at.is_none()
+                && now - used <= grace
+                && row.expires_at > now
+                && !refresh_tokens::family_used_since(conn, &row.family_id, &row.id, used)?
+            {
+                tracing::info!(family = %row.family_id, "refresh token retried within the grace window");
+                return issue_pair(conn, &state, &row.user_id, Some(row.family_id))
+                    .map(Outcome::Issued);
+            }
+            // Reuse: someone else may hold a copy. End the whole login (RFC 9700 §4.14.2).
+            refresh_tokens::revoke_family(conn, &row.family_id, now)?;
+            tracing::warn!(target: "audit", event = "refresh_reuse", account_id = %row.user_id, family = %row.family_id, "refresh token reuse: family revoked");
+            Ok(Outcome::Invalid(
+                "The refresh token was already used; every session of this login is revoked. Log in again.",
+            ))
+        })
+    })
+    .await?;
+    match outcome {
+        Outcome::Issued(tokens) => Ok(tokens),
+        Outcome::Invalid(why) => Err(ApiError::Unauthorized(why.into())),
+    }
+}
+
+/// Revokes the refresh token and every token rotated from the same login; unknown tokens are
+/// ignored, so a retried logout is harmless.
+pub async fn logout(pool: &DbPool, refresh_token: &str) -> Result<(), ApiError> {
+    let hash = tokens::hash_refresh_token(refresh_token);
+    db::run(pool, move |conn| -> Result<(), ApiError> {
+        if let Some(row) = refresh_tokens::find_by_hash(conn, &hash)? {
+            refresh_tokens::revoke_family(conn, &row.family_id, crate::db::now())?;
+        }
+        Ok(())
+    })
+    .await
+}
