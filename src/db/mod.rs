@@ -13,8 +13,23 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+/// One set of migrations serves both engines (`migrations/shared`); `migrations/sqlite` and
+/// `migrations/postgres` hold only the few whose SQL must differ, under the same names.
+const SHARED_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/shared");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// The shared migrations and one engine's own, in version order.
+struct Migrations(&'static EmbeddedMigrations);
+
+impl<DB: diesel::backend::Backend> diesel::migration::MigrationSource<DB> for Migrations {
+    fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
+        let mut all = diesel::migration::MigrationSource::<DB>::migrations(&SHARED_MIGRATIONS)?;
+        all.extend(diesel::migration::MigrationSource::<DB>::migrations(self.0)?);
+        all.sort_by_key(|m| m.name().version().to_string());
+        Ok(all)
+    }
+}
 
 /// Pragmas every SQLite connection gets: concurrent readers with one writer (WAL), waiting
 /// instead of failing on a locked database, and enforced foreign keys.
@@ -157,8 +172,12 @@ pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
 
 fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> {
     let result = match conn {
-        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
-        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        AnyConnection::Postgresql(c) => c
+            .run_pending_migrations(Migrations(&POSTGRES_MIGRATIONS))
+            .map(|v| v.len()),
+        AnyConnection::Sqlite(c) => c
+            .run_pending_migrations(Migrations(&SQLITE_MIGRATIONS))
+            .map(|v| v.len()),
     };
     result.map_err(|e| anyhow::anyhow!(e))
 }
@@ -308,6 +327,42 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The engine-specific migrations are exactly these, each with a twin of the same name in
+    /// the other engine and none in the shared set; add one only where the SQL must differ.
+    #[test]
+    fn engine_specific_migrations_are_listed_and_twinned() {
+        let names = |dir: &str| -> Vec<String> {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(dir);
+            let mut v: Vec<String> = std::fs::read_dir(root)
+                .expect("migrations folder")
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        // app_meta: its first row is stamped with the engine's own UTC clock expression.
+        let specific = ["2026-11-21-000000_create_app_meta"];
+        assert_eq!(names("sqlite"), specific);
+        assert_eq!(names("postgres"), specific);
+        let shared = names("shared");
+        assert!(specific.iter().all(|s| !shared.contains(&(*s).to_owned())));
+        let merged: Vec<String> = diesel::migration::MigrationSource::<diesel::sqlite::Sqlite>::migrations(
+            &Migrations(&SQLITE_MIGRATIONS),
+        )
+        .expect("migrations")
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+        assert_eq!(merged.len(), shared.len() + specific.len());
+        assert!(
+            merged.windows(2).all(|w| w[0] < w[1]),
+            "in version order: {merged:?}"
+        );
+    }
 
     #[test]
     fn urls_pick_the_engine() {

@@ -1,2 +1,0 @@
-DROP TABLE partner_grants;
-DROP TABLE partners;
