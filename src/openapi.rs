@@ -170,43 +170,51 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
             .responses
             .insert(name.to_owned(), RefOr::T(problem_response(description)));
     }
-    for item in api.paths.paths.values_mut() {
-        let ops = [
+    for op in operations(api) {
+        let has_body = op.request_body.is_some();
+        let params = op.parameters.as_deref().unwrap_or_default();
+        let has_params = !params.is_empty();
+        let has_in = |place: utoipa::openapi::path::ParameterIn| {
+            params
+                .iter()
+                .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
+        };
+        let has_path_params = has_in(utoipa::openapi::path::ParameterIn::Path);
+        let has_query_params = has_in(utoipa::openapi::path::ParameterIn::Query);
+        for (status, name, _) in COMMON_RESPONSES {
+            let wanted = match status {
+                "400" => has_body || has_params,
+                "404" => has_path_params,
+                "413" | "415" => has_body,
+                "422" => has_body || has_query_params,
+                _ => true,
+            };
+            if wanted {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+            }
+        }
+    }
+}
+
+/// Every operation of the document.
+fn operations(
+    api: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    api.paths.paths.values_mut().flat_map(|item| {
+        [
             &mut item.get,
             &mut item.post,
             &mut item.put,
             &mut item.patch,
             &mut item.delete,
             &mut item.head,
-        ];
-        for op in ops.into_iter().flatten() {
-            let has_body = op.request_body.is_some();
-            let params = op.parameters.as_deref().unwrap_or_default();
-            let has_params = !params.is_empty();
-            let has_in = |place: utoipa::openapi::path::ParameterIn| {
-                params
-                    .iter()
-                    .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
-            };
-            let has_path_params = has_in(utoipa::openapi::path::ParameterIn::Path);
-            let has_query_params = has_in(utoipa::openapi::path::ParameterIn::Query);
-            for (status, name, _) in COMMON_RESPONSES {
-                let wanted = match status {
-                    "400" => has_body || has_params,
-                    "404" => has_path_params,
-                    "413" | "415" => has_body,
-                    "422" => has_body || has_query_params,
-                    _ => true,
-                };
-                if wanted {
-                    op.responses
-                        .responses
-                        .entry(status.to_owned())
-                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
-                }
-            }
-        }
-    }
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 /// The responses an operation's security implies, added where it has not declared its own:
@@ -214,39 +222,29 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
 /// for partners a missing grant.
 fn add_auth_responses(api: &mut utoipa::openapi::OpenApi) {
     let inline = |description: &str| RefOr::T(problem_response(description));
-    for item in api.paths.paths.values_mut() {
-        let ops = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-            &mut item.head,
-        ];
-        for op in ops.into_iter().flatten() {
-            let schemes: Vec<String> = op
-                .security
-                .iter()
-                .flatten()
-                .filter_map(|requirement| serde_json::to_value(requirement).ok())
-                .filter_map(|v| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()))
-                .flatten()
-                .collect();
-            let forbidden = if schemes.iter().any(|s| s == "partner_oauth") {
-                "No active grant, or a missing scope."
-            } else if schemes.iter().any(|s| s == "bearer_auth") {
-                "The token is not an end user's, or lacks a scope this operation needs."
-            } else {
-                continue;
-            };
-            let responses = &mut op.responses.responses;
-            responses
-                .entry("401".to_owned())
-                .or_insert_with(|| inline("No valid access token."));
-            responses
-                .entry("403".to_owned())
-                .or_insert_with(|| inline(forbidden));
-        }
+    for op in operations(api) {
+        let schemes: Vec<String> = op
+            .security
+            .iter()
+            .flatten()
+            .filter_map(|requirement| serde_json::to_value(requirement).ok())
+            .filter_map(|v| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()))
+            .flatten()
+            .collect();
+        let forbidden = if schemes.iter().any(|s| s == "partner_oauth") {
+            "No active grant, or a missing scope."
+        } else if schemes.iter().any(|s| s == "bearer_auth") {
+            "The token is not an end user's, or lacks a scope this operation needs."
+        } else {
+            continue;
+        };
+        let responses = &mut op.responses.responses;
+        responses
+            .entry("401".to_owned())
+            .or_insert_with(|| inline("No valid access token."));
+        responses
+            .entry("403".to_owned())
+            .or_insert_with(|| inline(forbidden));
     }
 }
 
