@@ -379,6 +379,32 @@ pub async fn get_session(
     ))
 }
 
+/// What PUT and PATCH answer.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum Rewritten {
+    #[response(status = 200, description = "The new version.", headers(("ETag" = String)))]
+    Ok(Session),
+    #[response(
+        status = 404,
+        description = "No such session of yours.",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
+    #[response(
+        status = 409,
+        description = "The change collides with another stored session.",
+        content_type = "application/problem+json"
+    )]
+    Conflict(Problem),
+    #[response(
+        status = 412,
+        description = "`If-Match` does not match.",
+        content_type = "application/problem+json"
+    )]
+    PreconditionFailed(Problem),
+}
+
 fn written(session: &Session) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, tag(session)))
@@ -391,12 +417,7 @@ fn written(session: &Session) -> HttpResponse {
 #[utoipa::path(
     tag = "sessions", security(("bearer_auth" = [])), request_body = SessionInput,
     params(("id" = String, Path, description = "Session id", max_length = 100), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
-    responses(
-        (status = 200, description = "The new version.", body = Session, headers(("ETag" = String))),
-        (status = 404, description = "No such session of yours.", body = Problem, content_type = PROBLEMS),
-        (status = 409, description = "The change collides with another stored session.", body = Problem, content_type = PROBLEMS),
-        (status = 412, description = "`If-Match` does not match.", body = Problem, content_type = PROBLEMS),
-    ),
+    responses(Rewritten),
 )]
 #[put("/me/sessions/{id}")]
 pub async fn put_session(
@@ -459,12 +480,7 @@ fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
     tag = "sessions", security(("bearer_auth" = [])),
     request_body(content = SessionPatch, content_type = "application/merge-patch+json"),
     params(("id" = String, Path, description = "Session id", max_length = 100), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
-    responses(
-        (status = 200, description = "The new version.", body = Session, headers(("ETag" = String))),
-        (status = 404, description = "No such session of yours.", body = Problem, content_type = PROBLEMS),
-        (status = 409, description = "The change collides with another stored session.", body = Problem, content_type = PROBLEMS),
-        (status = 412, description = "`If-Match` does not match.", body = Problem, content_type = PROBLEMS),
-    ),
+    responses(Rewritten),
 )]
 #[patch("/me/sessions/{id}")]
 pub async fn patch_session(

@@ -1566,6 +1566,18 @@ fn allowed(e: &Exercise, limits: &Limits, kit: &Kit) -> bool {
         && (!e.clinician_cleared_only || limits.tendon_track)
 }
 
+/// The heavy-slow-resistance slots the kit allows (Beyer 2015): seated with a weight on the
+/// knees, and the leg press.
+fn hsr_slots(loaded: bool, machine: bool) -> impl Iterator<Item = (&'static str, &'static str)> {
+    [
+        ("hsr-seated", "seated-soleus-raise-loaded", loaded),
+        ("hsr-press", "leg-press-soleus-press", machine),
+    ]
+    .into_iter()
+    .filter(|slot| slot.2)
+    .map(|(key, exercise, _)| (key, exercise))
+}
+
 /// The slots a goal asks for at a level.
 fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit, req_trained: bool) -> Vec<Spec> {
     let mut out: Vec<Spec> = Vec::new();
@@ -1588,23 +1600,8 @@ fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit, req_trained: bool) 
             // §9.3 R3 / SCR-07: the protocol and isometrics only; no other calf volume.
             if loaded || machine {
                 let why = "§9.3 R3 option B: heavy slow resistance for Achilles tendinopathy, 3 days a week for 12 weeks, 4 sets from week 4 (Beyer 2015), with the pain-monitoring rule (SCR-07).";
-                if loaded {
-                    add(
-                        "hsr-seated",
-                        Role::Strength,
-                        &[e("seated-soleus-raise-loaded")],
-                        why,
-                        1,
-                    );
-                }
-                if machine {
-                    add(
-                        "hsr-press",
-                        Role::Strength,
-                        &[e("leg-press-soleus-press")],
-                        why,
-                        1,
-                    );
+                for (key, exercise) in hsr_slots(loaded, machine) {
+                    add(key, Role::Strength, &[e(exercise)], why, 1);
                 }
                 if loaded && !limits.no_end_range && !machine {
                     add(
@@ -1669,24 +1666,9 @@ fn select(goal: Goal, level: u8, limits: &Limits, kit: &Kit, req_trained: bool) 
                 level >= 7 && req_trained && (loaded || machine) && !limits.older && !limits.bodyweight_only;
             if hsr {
                 let why = "§9.3 R2 strength block: heavy slow resistance, 3 s up / 3 s down, 15RM towards 6RM (Beyer 2015).";
-                if loaded {
-                    add(
-                        "hsr-seated",
-                        Role::Strength,
-                        &[e("seated-soleus-raise-loaded")],
-                        why,
-                        1,
-                    );
-                }
                 // Strength slots are never dropped: the 45-minute cap is chosen for them.
-                if machine {
-                    add(
-                        "hsr-press",
-                        Role::Strength,
-                        &[e("leg-press-soleus-press")],
-                        why,
-                        1,
-                    );
+                for (key, exercise) in hsr_slots(loaded, machine) {
+                    add(key, Role::Strength, &[e(exercise)], why, 1);
                 }
             }
             add(
