@@ -7,65 +7,15 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use super::tokens::{self, Scope, TokenConfig, TokenKind};
-use super::{keys::KeySet, rate_limit::LoginLimiter};
+use super::AuthState;
+use super::tokens::{self, Scope, TokenKind};
 use crate::error::ApiError;
-
-/// Everything token handling needs, shared by the extractors and the auth routes.
-#[derive(Debug)]
-pub struct AuthState {
-    pub keys: KeySet,
-    pub config: TokenConfig,
-    pub login_limiter: LoginLimiter,
-    /// New accounts per client address (the account key is unused).
-    pub register_limiter: LoginLimiter,
-    /// Reverse proxies whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-}
-
-impl AuthState {
-    /// The client's address: the TCP peer, or behind a trusted proxy the last address in
-    /// `X-Forwarded-For` that is not itself a trusted proxy.
-    pub fn client_address(&self, req: &actix_web::HttpRequest) -> String {
-        let peer = req.peer_addr().map(|a| a.ip());
-        if !peer.is_some_and(|p| self.trusted_proxies.contains(&p)) {
-            return peer.map(|p| p.to_string()).unwrap_or_default();
-        }
-        let forwarded: Vec<std::net::IpAddr> = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse().ok())
-            .collect();
-        forwarded
-            .iter()
-            .rev()
-            .find(|a| !self.trusted_proxies.contains(a))
-            .or(forwarded.first())
-            .copied()
-            .or(peer)
-            .map(|a| a.to_string())
-            .unwrap_or_default()
-    }
-}
 
 /// A verified end-user access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthUser {
     pub id: String,
     pub scopes: Vec<Scope>,
-}
-
-impl AuthUser {
-    /// 403 `insufficient_scope` unless the token carries `scope`.
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.scopes.contains(&scope) {
-            Ok(())
-        } else {
-            Err(ApiError::InsufficientScope(scope.as_str()))
-        }
-    }
 }
 
 fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {

@@ -7,8 +7,10 @@ pub mod keys;
 pub mod partner;
 pub mod password;
 pub mod rate_limit;
+pub mod state;
 pub mod tokens;
 
 pub use acting::{Acting, need};
-pub use extract::{AuthState, AuthUser};
+pub use extract::AuthUser;
 pub use partner::PartnerCaller;
+pub use state::AuthState;

@@ -1,31 +1,16 @@
 //! Partner platforms: client credentials, their tokens, and the per-request check that a
 //! user's grant covers what the partner asks to do.
 
-use std::future::{Ready, ready};
-
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
-
-use super::extract::verified;
-use super::tokens::{self, Scope, TokenKind};
+use super::tokens::{self, Scope};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::repository::partners;
 
-/// A verified partner access token.
+/// A verified partner access token (built by [`super::Acting`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartnerCaller {
     pub client_id: String,
     pub scopes: Vec<Scope>,
-}
-
-impl FromRequest for PartnerCaller {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(verified(req, TokenKind::Partner).map(|(client_id, scopes)| Self { client_id, scopes }))
-    }
 }
 
 impl PartnerCaller {

@@ -1,5 +1,6 @@
 //! Hand-kept diesel schema, portable types only (Text, Integer, BigInt, Double, Bool, Timestamp):
-//! both `migrations/sqlite` and `migrations/postgres` must produce these columns.
+//! `migrations/shared` plus each engine's own few (`migrations/sqlite`, `migrations/postgres`)
+//! must produce these columns.
 
 diesel::table! {
     /// Key/value facts about this database (e.g. the loaded catalogue dataset version).

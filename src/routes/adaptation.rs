@@ -44,7 +44,7 @@ pub async fn adapt_programme(
     catalogue: web::Data<Catalogue>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (subject, id) = (acting.into_subject(), id.into_inner());
+    let (subject, id) = (acting.authorize(&pool).await?, id.into_inner());
     let (created, version) = service::adapt_now(&pool, &catalogue.into_inner(), subject, id).await?;
     if created {
         let location = format!(
@@ -75,7 +75,7 @@ pub async fn list_versions(
     pool: web::Data<DbPool>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = service::versions(&pool, acting.into_subject(), id.into_inner()).await?;
+    let items = service::versions(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(VersionList { items }))
@@ -101,7 +101,7 @@ pub async fn get_version(
     path: web::Path<(String, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, number) = path.into_inner();
-    let version = service::version(&pool, acting.into_subject(), id, number).await?;
+    let version = service::version(&pool, acting.authorize(&pool).await?, id, number).await?;
     // Versions never change once written.
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "private, max-age=86400, immutable"))
@@ -143,7 +143,14 @@ pub async fn diff_versions(
     query: Query<DiffQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let body = service::compare(&pool, acting.into_subject(), id.into_inner(), q.from, q.to).await?;
+    let body = service::compare(
+        &pool,
+        acting.authorize(&pool).await?,
+        id.into_inner(),
+        q.from,
+        q.to,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 

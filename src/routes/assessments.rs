@@ -53,7 +53,7 @@ pub async fn create_assessment(
     pool: web::Data<DbPool>,
     body: Json<AssessmentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = service::record(&pool, acting.into_subject(), body.into_inner()).await?;
+    let created = service::record(&pool, acting.authorize(&pool).await?, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -73,7 +73,7 @@ pub async fn list_assessments(
     pool: web::Data<DbPool>,
     query: Query<AssessmentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = service::list(&pool, acting.into_subject(), query.into_inner().test).await?;
+    let items = service::list(&pool, acting.authorize(&pool).await?, query.into_inner().test).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(AssessmentList { items }))

@@ -31,6 +31,7 @@ macro_rules! user_and_partner {
         #[$method($ppath)]
         pub async fn $pfn($($arg: $ty),*) -> $ret $body
     };
+    // Without parameters of its own: the same, with an empty list.
     (
         $(#[doc = $udoc:literal])+
         #[user($method:ident, $upath:literal, tag = $tag:literal)]
@@ -39,19 +40,14 @@ macro_rules! user_and_partner {
         #[openapi($($rest:tt)*)]
         pub async fn $ufn:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block
     ) => {
-        $(#[doc = $udoc])+
-        #[utoipa::path(tag = $tag, security(("bearer_auth" = [])), $($rest)*)]
-        #[$method($upath)]
-        pub async fn $ufn($($arg: $ty),*) -> $ret $body
-
-        $(#[doc = $pdoc])+
-        #[utoipa::path(
-            tag = "partners", security(("partner_oauth" = [$scope])),
-            params(("user_id" = String, Path, description = "The user's id", max_length = 100)),
-            $($rest)*
-        )]
-        #[$method($ppath)]
-        pub async fn $pfn($($arg: $ty),*) -> $ret $body
+        user_and_partner! {
+            $(#[doc = $udoc])+
+            #[user($method, $upath, tag = $tag)]
+            $(#[doc = $pdoc])+
+            #[partner($pfn, $ppath, $scope)]
+            #[openapi(params(), $($rest)*)]
+            pub async fn $ufn($($arg: $ty),*) -> $ret $body
+        }
     };
 }
 

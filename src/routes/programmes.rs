@@ -100,7 +100,7 @@ user_and_partner! {
         query: Query<CreateQuery>,
         body: Json<ProgrammeRequest>,
     ) -> Result<HttpResponse, ApiError> {
-        let subject = acting.into_subject();
+        let subject = acting.authorize(&pool).await?;
         let location = subject.collection("programmes");
         let auto_adapt = query.auto_adapt.unwrap_or(false);
         let stored = service::create(&pool, &catalogue, subject, body.into_inner(), auto_adapt).await?;
@@ -122,7 +122,7 @@ user_and_partner! {
         acting: Acting<need::ProgrammesRead>,
         pool: web::Data<DbPool>,
     ) -> Result<HttpResponse, ApiError> {
-        let items = service::list(&pool, acting.into_subject()).await?;
+        let items = service::list(&pool, acting.authorize(&pool).await?).await?;
         Ok(HttpResponse::Ok()
             .insert_header(("Cache-Control", "no-store"))
             .json(ProgrammeList { items }))
@@ -148,7 +148,7 @@ user_and_partner! {
         pool: web::Data<DbPool>,
     ) -> Result<HttpResponse, ApiError> {
         let id = req.match_info().query("id").to_owned();
-        let stored = service::get(&pool, acting.into_subject(), id).await?;
+        let stored = service::get(&pool, acting.authorize(&pool).await?, id).await?;
         // A programme changes only by gaining versions (and the auto-adapt flag).
         let tag = etag(&[&stored.id, &stored.version.to_string(), &stored.auto_adapt.to_string()]);
         Ok(cached_json(&req, &tag, "private, no-cache", &[], &stored))
@@ -171,7 +171,7 @@ pub async fn delete_programme(
     pool: web::Data<DbPool>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    service::delete(&pool, acting.into_subject(), id.into_inner()).await?;
+    service::delete(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -194,7 +194,7 @@ pub async fn programme_calendar(
     pool: web::Data<DbPool>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = service::calendar(&pool, acting.into_subject(), id.into_inner()).await?;
+    let body = service::calendar(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
         .insert_header((

@@ -104,7 +104,7 @@ user_and_partner! {
         catalogue: web::Data<Catalogue>,
         body: Json<SessionInput>,
     ) -> Result<HttpResponse, ApiError> {
-        let (subject, input, catalogue) = (acting.into_subject(), body.into_inner(), catalogue.into_inner());
+        let (subject, input, catalogue) = (acting.authorize(&pool).await?, body.into_inner(), catalogue.into_inner());
         idempotent(&req, &pool, subject.key_scope(), &input, || {
             create(&pool, &catalogue, subject, input.clone())
         })
@@ -205,7 +205,7 @@ user_and_partner! {
         catalogue: web::Data<Catalogue>,
         body: Json<BatchRequest>,
     ) -> Result<HttpResponse, ApiError> {
-        let (subject, body, catalogue) = (acting.into_subject(), body.into_inner(), catalogue.into_inner());
+        let (subject, body, catalogue) = (acting.authorize(&pool).await?, body.into_inner(), catalogue.into_inner());
         idempotent(&req, &pool, subject.key_scope(), &body, || {
             batch(&pool, &catalogue, subject, body.clone())
         })
@@ -282,7 +282,7 @@ user_and_partner! {
             to: q.to.map(utc),
             programme_id: q.programme_id,
         };
-        let page = feed::list(&pool, acting.into_subject(), filter, q.cursor.as_deref(), q.limit.unwrap_or(20)).await?;
+        let page = feed::list(&pool, acting.authorize(&pool).await?, filter, q.cursor.as_deref(), q.limit.unwrap_or(20)).await?;
         let mut builder = HttpResponse::Ok();
         builder.insert_header((header::CACHE_CONTROL, "private, no-cache"));
         if let Some(cursor) = &page.next_cursor {
@@ -341,7 +341,7 @@ user_and_partner! {
         q: Query<ChangesQuery>,
     ) -> Result<HttpResponse, ApiError> {
         let q = q.into_inner();
-        let page = feed::changes(&pool, acting.into_subject(), q.since.as_deref(), q.limit.unwrap_or(100)).await?;
+        let page = feed::changes(&pool, acting.authorize(&pool).await?, q.since.as_deref(), q.limit.unwrap_or(100)).await?;
         Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(ChangePage {
@@ -369,7 +369,7 @@ pub async fn get_session(
     pool: web::Data<DbPool>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = sessions::get(&pool, acting.into_subject(), id.into_inner()).await?;
+    let session = sessions::get(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
     Ok(cached_json(
         &req,
         &tag(&session),
@@ -429,7 +429,7 @@ pub async fn put_session(
     body: Json<SessionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let (subject, id) = (acting.into_subject(), id.into_inner());
+    let (subject, id) = (acting.authorize(&pool).await?, id.into_inner());
     let session = sessions::write(
         &pool,
         &catalogue.into_inner(),
@@ -504,7 +504,7 @@ pub async fn patch_session(
         merge(&mut merged, &patch);
         crate::http::extract::from_value(merged)
     };
-    let (subject, id) = (acting.into_subject(), id.into_inner());
+    let (subject, id) = (acting.authorize(&pool).await?, id.into_inner());
     let session = sessions::write(&pool, &catalogue.into_inner(), subject, id, if_match(&req), apply).await?;
     Ok(written(&session))
 }
@@ -528,7 +528,13 @@ pub async fn delete_session(
     pool: web::Data<DbPool>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    sessions::remove(&pool, acting.into_subject(), id.into_inner(), if_match(&req)).await?;
+    sessions::remove(
+        &pool,
+        acting.authorize(&pool).await?,
+        id.into_inner(),
+        if_match(&req),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -559,7 +565,7 @@ pub async fn my_stats(
 ) -> Result<HttpResponse, ApiError> {
     let to = q.to.map_or_else(db::now, utc);
     let from = q.from.map_or(to - chrono::Duration::weeks(12), utc);
-    let body = sessions::stats::period(&pool, acting.into_subject(), from, to).await?;
+    let body = sessions::stats::period(&pool, acting.authorize(&pool).await?, from, to).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .json(body))

@@ -398,3 +398,36 @@ async fn a_partner_acts_only_under_an_active_grant_and_within_its_scopes() {
         "invalid_client"
     );
 }
+
+/// One order of answers on every route, whatever the timing: the token (401), then the
+/// request itself (422), then the scope or grant (403). Before the grant check moved out of
+/// the extractor, "no grant and a bad body" could answer either, depending on which finished
+/// first.
+#[actix_web::test]
+async fn a_partner_without_a_grant_gets_the_request_error_first_then_403() {
+    let app = spawn_app().await;
+    let (user_id, _, _) = app.user("order@example.com").await;
+    let (id, secret) = app.partner("sessions:read sessions:write");
+    let token = app.partner_token(&id, &secret, None).await.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/users/{user_id}/sessions");
+    for _ in 0..20 {
+        let bad = app
+            .send_json_with("POST", &path, &token, &json!({"duration_seconds": -1}))
+            .await;
+        assert_eq!(
+            assert_problem(&bad, 422)["type"],
+            "https://soleus-api.dev/problems/validation"
+        );
+    }
+    let good = json!({"started_at": "2026-12-01T07:00:00Z", "duration_seconds": 600});
+    let refused = app.send_json_with("POST", &path, &token, &good).await;
+    assert_eq!(
+        assert_problem(&refused, 403)["type"],
+        "https://soleus-api.dev/problems/forbidden"
+    );
+    let unauthenticated = app.post_json(&path, &good).await;
+    assert_problem(&unauthenticated, 401);
+}

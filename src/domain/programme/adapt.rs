@@ -21,7 +21,7 @@ use crate::domain::sessions::{SessionSet, SetSide, Symptom};
 pub const PAIN_LIMIT: u8 = 5;
 /// Next-morning pain at or above this has not settled (above the 0–2 "safe" zone).
 pub const MORNING_UNSETTLED: u8 = 3;
-use crate::domain::norms::MDC_HEEL_RAISE_REPS as MDC_HRET;
+use crate::domain::norms::{ASYMMETRY_FLAG, MDC_HEEL_RAISE_REPS};
 /// A hold passes 2-for-2 when held this many seconds past the target [ENG: about the 1-2 extra
 /// reps the rule asks of rep work].
 pub const HOLD_MARGIN_SECONDS: u16 = 5;
@@ -587,7 +587,7 @@ impl<'r> Rules<'r> {
             left: test.left,
             right: test.right,
         };
-        if as_test.asymmetry() > screening::ASYMMETRY_FLAG {
+        if as_test.asymmetry() > ASYMMETRY_FLAG {
             self.recommendations.push(format!(
                 "Your heel-raise retest in week {week} differs between legs by {:.0}% (left {}, right {}), more than 10%: work the weaker leg with one extra set of each single-leg exercise, and have it assessed by a physiotherapist if the gap persists (§8.1).",
                 as_test.asymmetry() * 100.0,
@@ -596,14 +596,14 @@ impl<'r> Rules<'r> {
             ));
         }
         let baseline = self.req.baseline_heel_raise?.weaker();
-        if weaker.saturating_add(MDC_HRET) <= baseline {
+        if weaker.saturating_add(MDC_HEEL_RAISE_REPS) <= baseline {
             return Some(format!(
-                "The heel-raise retest fell from {baseline} to {weaker} reps on the weaker side, a real decline (at least {MDC_HRET} reps): one step back for calf work."
+                "The heel-raise retest fell from {baseline} to {weaker} reps on the weaker side, a real decline (at least {MDC_HEEL_RAISE_REPS} reps): one step back for calf work."
             ));
         }
-        if weaker >= baseline.saturating_add(MDC_HRET) {
+        if weaker >= baseline.saturating_add(MDC_HEEL_RAISE_REPS) {
             self.recommendations.push(format!(
-                "Your heel-raise retest in week {week} rose from {baseline} to {weaker} reps on the weaker side, a real change (at least {MDC_HRET} reps). Create a new programme with the new result to move up a level (§8.5)."
+                "Your heel-raise retest in week {week} rose from {baseline} to {weaker} reps on the weaker side, a real change (at least {MDC_HEEL_RAISE_REPS} reps). Create a new programme with the new result to move up a level (§8.5)."
             ));
         }
         None

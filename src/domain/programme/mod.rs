@@ -149,7 +149,7 @@ pub fn heel_raise_level(test: input::HeelRaiseTest, sex: Option<input::Sex>) -> 
         3..=4 => 3,
         5..=14 => 5,
         15..=24 => 6,
-        _ if weaker >= 30 && test.asymmetry() <= screening::ASYMMETRY_FLAG => 8,
+        _ if weaker >= 30 && test.asymmetry() <= crate::domain::norms::ASYMMETRY_FLAG => 8,
         _ => 7,
     }
 }

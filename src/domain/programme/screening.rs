@@ -51,7 +51,7 @@ pub struct Limits {
     pub heavy_body: bool,
 }
 
-pub use crate::domain::norms::ASYMMETRY_FLAG;
+use crate::domain::norms::ASYMMETRY_FLAG;
 
 /// Runs every rule. Returns the safety section and the limits for the prescription.
 pub fn screen(req: &ProgrammeRequest) -> (Safety, Limits, Vec<String>) {

@@ -199,7 +199,7 @@ fn check(req: &ProgrammeRequest, p: &Programme, c: &Catalogue) {
     // Asymmetry over 10% is flagged and dosed per side.
     let asymmetric = req
         .baseline_heel_raise
-        .filter(|t| t.asymmetry() > screening::ASYMMETRY_FLAG);
+        .filter(|t| t.asymmetry() > crate::domain::norms::ASYMMETRY_FLAG);
     if let Some(test) = asymmetric {
         assert!(p.safety.findings.iter().any(|f| f.rule == "ENG-04"));
         assert_ne!(p.safety.status, SafetyStatus::Cleared);

@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Content, SetSide};
+use crate::domain::norms;
 
 /// One stored session, as the statistics need it.
 #[derive(Debug, Clone)]
@@ -112,11 +113,10 @@ pub fn compute(sessions: &[Logged], programme: Option<(&str, u32)>) -> Stats {
         }
     }
     for e in exercises.values_mut() {
-        let (lo, hi) = (e.left_reps.min(e.right_reps), e.left_reps.max(e.right_reps));
-        if lo > 0 {
-            let a = f64::from(hi - lo) / f64::from(hi);
-            e.asymmetry = Some((a * 1000.0).round() / 1000.0);
-            e.asymmetry_flag = a > crate::domain::norms::ASYMMETRY_FLAG;
+        if e.left_reps > 0 && e.right_reps > 0 {
+            let (left, right) = (f64::from(e.left_reps), f64::from(e.right_reps));
+            e.asymmetry = Some((norms::asymmetry(left, right) * 1000.0).round() / 1000.0);
+            e.asymmetry_flag = norms::asymmetric(left, right);
         }
     }
     Stats {

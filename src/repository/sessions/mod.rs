@@ -1,4 +1,22 @@
-//! Stored sessions and their change sequence. Every query names the owner.
+//! Stored sessions and their change-feed positions. Every query names the owner.
+//!
+//! **Feed order without a global lock.** Each write gets a position `seq`; a user's feed reads
+//! in `seq` order. Every session write transaction first takes its user's lock ([`lock`]) and
+//! only then its position, so a user's positions follow commit order and a reader that has
+//! seen a position has seen every lower one of that user.
+//! - PostgreSQL: the lock is a transaction-scoped advisory lock on the user, so users never
+//!   wait for each other, and a position is the writing transaction's id shifted left by 20
+//!   bits plus the write's index within it (`xid << 20 | k`; a batch has at most 500). The id
+//!   is assigned after the lock is taken, so the next writer of the same user, which waits for
+//!   the commit, gets a larger one. No counter is shared. Positions fit 63 bits until 2^43
+//!   transactions (about 28 years at 10,000 write transactions a second). A feed across users
+//!   would also need `pg_snapshot_xmin` to hold back positions of transactions still in flight.
+//! - SQLite has one writer at a time: the `change_counters` row, taken first in every write
+//!   transaction (SQLite must take its write lock up front anyway), hands out positions in
+//!   commit order.
+//!
+//! Positions written before this scheme were counter values; every transaction id since is
+//! larger than the number of writes before it, so new positions sort after them.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -27,13 +45,46 @@ pub struct SessionRow {
     pub updated_at: NaiveDateTime,
 }
 
-/// The next change-feed position. The counter row stays locked until the transaction commits,
-/// so positions are handed out in commit order.
-pub fn next_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
-    diesel::update(change_counters::table.find("sessions"))
-        .set(change_counters::value.eq(change_counters::value + 1))
-        .execute(conn)?;
-    current_seq(conn)
+#[derive(QueryableByName)]
+struct PgPosition {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+}
+
+/// Bits of a PostgreSQL position below the transaction id.
+const WRITES_PER_TRANSACTION_BITS: u32 = 20;
+
+/// The `n` change-feed positions of this write transaction (after [`lock`]), ascending. Call
+/// it once per transaction: on PostgreSQL a second call would hand out the same positions (and
+/// fail on the unique index, writing nothing).
+pub fn next_positions(conn: &mut AnyConnection, n: usize) -> QueryResult<Vec<i64>> {
+    let n = i64::try_from(n.clamp(1, 1 << WRITES_PER_TRANSACTION_BITS)).unwrap_or(1);
+    match conn {
+        AnyConnection::Postgresql(c) => Ok(diesel::sql_query(format!(
+            "SELECT (pg_current_xact_id()::text::bigint << {WRITES_PER_TRANSACTION_BITS}) + k AS seq \
+             FROM generate_series(0, $1 - 1) AS k ORDER BY 1"
+        ))
+        .bind::<diesel::sql_types::BigInt, _>(n)
+        .load::<PgPosition>(c)?
+        .into_iter()
+        .map(|p| p.seq)
+        .collect()),
+        AnyConnection::Sqlite(_) => {
+            // The counter row is locked until commit, so positions follow commit order.
+            diesel::update(change_counters::table.find("sessions"))
+                .set(change_counters::value.eq(change_counters::value + n))
+                .execute(conn)?;
+            let last = current_seq(conn)?;
+            Ok((last - n + 1..=last).collect())
+        }
+    }
+}
+
+/// The change-feed position of this write transaction's one write (after [`lock`]).
+pub fn next_position(conn: &mut AnyConnection) -> QueryResult<i64> {
+    next_positions(conn, 1)?
+        .pop()
+        .ok_or(diesel::result::Error::NotFound)
 }
 
 /// The change counter's current value (call after `lock`).
@@ -42,14 +93,6 @@ pub fn current_seq(conn: &mut AnyConnection) -> QueryResult<i64> {
         .find("sessions")
         .select(change_counters::value)
         .first(conn)
-}
-
-/// Moves the change counter to `value` (a batch that handed out positions up to it).
-pub fn set_seq(conn: &mut AnyConnection, value: i64) -> QueryResult<()> {
-    diesel::update(change_counters::table.find("sessions"))
-        .set(change_counters::value.eq(value))
-        .execute(conn)
-        .map(drop)
 }
 
 /// Sessions with any of these ids, whoever owns them.
@@ -184,7 +227,7 @@ pub fn list(
         .load(conn)
 }
 
-/// Every change (live or tombstone) after `after_seq`, in sequence order.
+/// Every change (live or tombstone) after `after_seq`, in position (commit) order.
 pub fn changes(
     conn: &mut AnyConnection,
     user_id: &str,
@@ -217,15 +260,26 @@ pub fn in_range(
         .load(conn)
 }
 
-/// Serialises session writes: locks the change-counter row for the rest of the transaction.
-/// Called first in every session write transaction, so everything read afterwards includes
-/// every earlier commit (no lost updates under PostgreSQL's read committed), and SQLite takes
-/// its write lock up front (a transaction that reads before writing cannot wait for it).
-pub fn lock(conn: &mut AnyConnection) -> QueryResult<()> {
-    diesel::update(change_counters::table.find("sessions"))
-        .set(change_counters::value.eq(change_counters::value))
-        .execute(conn)
-        .map(drop)
+/// Serialises this user's session writes for the rest of the transaction. Called first in
+/// every session write transaction, before anything that could give the transaction an id
+/// (the position order depends on it), so everything read afterwards includes every earlier
+/// commit for the user (no lost updates under PostgreSQL's read committed). PostgreSQL: a
+/// transaction-scoped advisory lock on the user, so different users never wait for each other.
+/// SQLite: the change-counter row, which takes SQLite's single write lock up front (a
+/// transaction that reads before writing cannot wait for it).
+pub fn lock(conn: &mut AnyConnection, user_id: &str) -> QueryResult<()> {
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind::<diesel::sql_types::Text, _>(user_id)
+                .execute(c)
+                .map(drop)
+        }
+        AnyConnection::Sqlite(_) => diesel::update(change_counters::table.find("sessions"))
+            .set(change_counters::value.eq(change_counters::value))
+            .execute(conn)
+            .map(drop),
+    }
 }
 
 const PURGED_KEY: &str = "sessions_purged_seq";
@@ -239,8 +293,10 @@ pub fn purge_horizon(conn: &mut AnyConnection) -> QueryResult<i64> {
 
 /// Deletes tombstones last changed before `before` and raises the purge horizon to the highest
 /// position deleted, so feed cursors older than that get 410. Returns how many were deleted.
+/// Purges serialise on one lock (replicas purge at once), so the horizon only ever rises.
 pub fn purge_tombstones(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
+        lock(conn, PURGED_KEY)?;
         let old = sessions::table
             .filter(sessions::deleted.eq(true))
             .filter(sessions::updated_at.lt(before));

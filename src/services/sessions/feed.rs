@@ -69,11 +69,11 @@ pub async fn changes(
     let given = since.filter(|c| !c.is_empty()).map(decode_seq).transpose()?;
     let (since, seen_horizon) = given.unwrap_or((0, 0));
     let limit = limit.min(500) as usize;
-    let (horizon, mut rows) = db::query(pool, move |conn| {
-        Ok((
-            repo::purge_horizon(conn)?,
-            repo::changes(conn, &subject.user_id, since, limit as i64 + 1)?,
-        ))
+    // Rows first, then the horizon: a purge in between raises the horizon this read sees, so
+    // a page that may lack purged deletions is answered 410, never returned.
+    let (mut rows, horizon) = db::query(pool, move |conn| {
+        let rows = repo::changes(conn, &subject.user_id, since, limit as i64 + 1)?;
+        Ok((rows, repo::purge_horizon(conn)?))
     })
     .await?;
     if given.is_some() && seen_horizon < horizon && since < horizon {

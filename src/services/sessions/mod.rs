@@ -100,6 +100,22 @@ pub struct Written {
 #[derive(Debug, Clone, Copy)]
 pub struct Retention(pub chrono::Duration);
 
+/// Runs `f` in a write transaction that first takes `user_id`'s session lock (see
+/// `repository::sessions`: positions follow commit order because of it).
+async fn locked<T: Send + 'static>(
+    pool: &DbPool,
+    user_id: String,
+    f: impl FnOnce(&mut db::AnyConnection) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    db::run(pool, move |conn| {
+        db::write_transaction(conn, |conn| {
+            repo::lock(conn, &user_id)?;
+            f(conn)
+        })
+    })
+    .await
+}
+
 /// The one answer for a session that does not exist, is deleted, or is someone else's.
 pub fn not_found() -> ApiError {
     ApiError::NotFound("No session of this user has this id.".into())
@@ -114,12 +130,11 @@ pub async fn create(
 ) -> Result<Written, ApiError> {
     sync::check_input(catalogue, &subject, &input)?;
     let user_id = subject.user_id.clone();
-    let (result, row) = db::run(pool, move |conn| {
-        db::write_transaction(conn, |conn| -> Result<_, ApiError> {
-            repo::lock(conn)?;
-            Ok(sync::upsert(&mut Direct(conn), &subject, &input)?)
-        })
-    })
+    let (result, row) = locked(
+        pool,
+        subject.user_id.clone(),
+        move |conn| -> Result<_, ApiError> { Ok(sync::upsert(&mut Direct(conn), &subject, &input)?) },
+    )
     .await?;
     if result.wrote() {
         adaptation::after_session_write(pool, catalogue, &user_id, row.programme_id.as_deref()).await;
@@ -162,16 +177,23 @@ pub async fn batch(
         .collect();
     programme_ids.sort_unstable();
     programme_ids.dedup();
-    let results = db::run(pool, move |conn| {
-        db::write_transaction(conn, |conn| -> Result<_, ApiError> {
-            repo::lock(conn)?;
+    let results = locked(
+        pool,
+        subject.user_id.clone(),
+        move |conn| -> Result<_, ApiError> {
             let inputs: Vec<&SessionInput> = parsed.iter().filter_map(|i| i.as_ref().ok()).collect();
             let ids: Vec<String> = inputs
                 .iter()
                 .filter_map(|i| i.id.map(|id| id.to_string()))
                 .collect();
             let externals: Vec<&str> = inputs.iter().filter_map(|i| i.external_id.as_deref()).collect();
-            let mut store = Bulk::load(conn, &subject.user_id, subject.source_name(), &ids, &externals)?;
+            let mut store = Bulk::load(
+                conn,
+                &subject.user_id,
+                subject.source_name(),
+                (&ids, &externals),
+                inputs.len(),
+            )?;
             let mut results = Vec::with_capacity(parsed.len());
             for item in parsed {
                 results.push(match item {
@@ -189,8 +211,8 @@ pub async fn batch(
             }
             store.finish()?;
             Ok(results)
-        })
-    })
+        },
+    )
     .await?;
     for programme_id in &programme_ids {
         adaptation::after_session_write(pool, catalogue, &user_id, Some(programme_id)).await;
@@ -220,9 +242,10 @@ pub async fn write(
 ) -> Result<Session, ApiError> {
     let user_id = subject.user_id.clone();
     let shared = Arc::clone(catalogue);
-    let row = db::run(pool, move |conn| {
-        db::write_transaction(conn, |conn| -> Result<SessionRow, ApiError> {
-            repo::lock(conn)?;
+    let row = locked(
+        pool,
+        subject.user_id.clone(),
+        move |conn| -> Result<SessionRow, ApiError> {
             let old = repo::find(conn, &subject.user_id, &id)?
                 .filter(|r| !r.deleted)
                 .ok_or_else(not_found)?;
@@ -244,11 +267,11 @@ pub async fn write(
             if normalised.content_hash == old.content_hash {
                 return Ok(old);
             }
-            let new = sync::rewritten(&old, normalised, repo::next_seq(conn)?);
+            let new = sync::rewritten(&old, normalised, repo::next_position(conn)?);
             repo::replace(conn, &new)?;
             Ok(new)
-        })
-    })
+        },
+    )
     .await?;
     adaptation::after_session_write(pool, catalogue, &user_id, row.programme_id.as_deref()).await;
     Session::from_row(row)
@@ -262,27 +285,28 @@ pub async fn remove(
     id: String,
     precondition: impl FnOnce(&Session) -> Result<(), ApiError> + Send + 'static,
 ) -> Result<(), ApiError> {
-    db::run(pool, move |conn| {
-        db::write_transaction(conn, |conn| -> Result<(), ApiError> {
-            repo::lock(conn)?;
+    locked(
+        pool,
+        subject.user_id.clone(),
+        move |conn| -> Result<(), ApiError> {
             let old = repo::find(conn, &subject.user_id, &id)?.ok_or_else(not_found)?;
             if old.deleted {
                 return Ok(());
             }
             precondition(&Session::from_row(old.clone())?)?;
             let tombstone = SessionRow {
+                seq: repo::next_position(conn)?,
                 content: write_json(&Content::default())?,
                 content_hash: String::new(),
                 version: old.version + 1,
-                seq: repo::next_seq(conn)?,
                 deleted: true,
                 updated_at: db::now(),
                 ..old
             };
             repo::replace(conn, &tombstone)?;
             Ok(())
-        })
-    })
+        },
+    )
     .await
 }
 

@@ -35,7 +35,7 @@ pub async fn period(
     .await?;
     let programme = latest
         .map(|p| -> Result<_, ApiError> {
-            let planned: super::super::programmes::Head = read_json(&p.document)?;
+            let planned: crate::services::programmes::Head = read_json(&p.document)?;
             Ok((p.id, u32::from(planned.sessions_per_week)))
         })
         .transpose()?;

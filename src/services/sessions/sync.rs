@@ -114,7 +114,7 @@ pub fn upsert(
         if input.external_version.unwrap_or(-1) <= row.external_version.unwrap_or(-1) {
             return Ok((SyncResult::Ignored, row));
         }
-        let updated = rewritten(&row, normalised, store.next_seq()?);
+        let updated = rewritten(&row, normalised, store.next_position()?);
         store.replace(updated.clone())?;
         return Ok((SyncResult::Replaced, updated));
     }
@@ -137,7 +137,7 @@ pub fn upsert(
         // Time-ordered (UUIDv7): new rows land at the end of the primary-key index.
         None => uuid::Uuid::now_v7().to_string(),
     };
-    let row = new_row(subject, id, normalised, store.next_seq()?);
+    let row = new_row(subject, id, normalised, store.next_position()?);
     store.insert(row.clone())?;
     Ok((SyncResult::Created, row))
 }
