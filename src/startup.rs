@@ -93,11 +93,13 @@ impl Application {
                 keys,
                 config: settings.tokens.clone(),
                 login_limiter: LoginLimiter::new(
+                    "login",
                     std::time::Duration::from_secs(15 * 60),
                     settings.login_failures_per_account,
                     settings.login_failures_per_address,
                 ),
                 register_limiter: LoginLimiter::new(
+                    "register",
                     std::time::Duration::from_secs(3600),
                     u32::MAX,
                     settings.registrations_per_address,
@@ -186,6 +188,11 @@ impl Application {
                     Ok(0) => {}
                     Ok(purged) => tracing::info!(purged, "tombstones purged"),
                     Err(e) => tracing::warn!(error = %e, "tombstone purge failed"),
+                }
+                // The longest limiter window is an hour (registrations).
+                let hour = std::time::Duration::from_secs(3600);
+                if let Err(e) = crate::auth::rate_limit::purge_expired(&pool, hour).await {
+                    tracing::warn!(error = %e, "expired rate-limit windows were not purged");
                 }
             }
         });

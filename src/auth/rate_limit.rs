@@ -1,135 +1,223 @@
-//! Login throttling: failed attempts per account and per client address, in fixed windows.
+//! Login throttling and registration limits: attempts per account and per client address, in
+//! fixed windows, counted in the database so every replica shares one budget.
 //!
-//! Each attempt is reserved before the password is checked, so parallel attempts cannot pass
-//! the limit. Kept in process memory: with several replicas each enforces its own budget
-//! (documented; sharing it through PostgreSQL is open work).
+//! Each attempt is reserved before the password is checked, in one transaction that locks the
+//! keys it counts (`db::lock_key`), so parallel attempts, on one replica or several, cannot
+//! pass the limit.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-#[derive(Debug)]
+use chrono::{Duration, NaiveDateTime};
+use diesel::QueryResult;
+
+use crate::db::{self, AnyConnection, DbError, DbPool};
+use crate::repository::rate_counters;
+
+/// Where the counts live: the database, or a map in the unit tests.
+pub trait Counters {
+    fn get(&mut self, key: &str) -> QueryResult<Option<(NaiveDateTime, i32)>>;
+    fn put(&mut self, key: &str, start: NaiveDateTime, count: i32) -> QueryResult<()>;
+    fn remove(&mut self, key: &str) -> QueryResult<()>;
+}
+
+impl Counters for AnyConnection {
+    fn get(&mut self, key: &str) -> QueryResult<Option<(NaiveDateTime, i32)>> {
+        rate_counters::get(self, key)
+    }
+    fn put(&mut self, key: &str, start: NaiveDateTime, count: i32) -> QueryResult<()> {
+        rate_counters::put(self, key, start, count)
+    }
+    fn remove(&mut self, key: &str) -> QueryResult<()> {
+        rate_counters::remove(self, key)
+    }
+}
+
+impl Counters for HashMap<String, (NaiveDateTime, i32)> {
+    fn get(&mut self, key: &str) -> QueryResult<Option<(NaiveDateTime, i32)>> {
+        Ok(HashMap::get(self, key).copied())
+    }
+    fn put(&mut self, key: &str, start: NaiveDateTime, count: i32) -> QueryResult<()> {
+        self.insert(key.to_owned(), (start, count));
+        Ok(())
+    }
+    fn remove(&mut self, key: &str) -> QueryResult<()> {
+        HashMap::remove(self, key);
+        Ok(())
+    }
+}
+
+/// A limit on attempts per account and per address within a window.
+#[derive(Debug, Clone)]
 pub struct LoginLimiter {
+    /// Prefix of this limiter's keys (`login`, `register`).
+    name: &'static str,
     window: Duration,
     per_account: u32,
     per_address: u32,
-    failures: Mutex<HashMap<String, (Instant, u32)>>,
 }
 
 impl LoginLimiter {
-    pub fn new(window: Duration, per_account: u32, per_address: u32) -> Self {
+    pub fn new(name: &'static str, window: std::time::Duration, per_account: u32, per_address: u32) -> Self {
         Self {
-            window,
+            name,
+            window: Duration::from_std(window).unwrap_or(Duration::MAX),
             per_account,
             per_address,
-            failures: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Reserves one attempt for `account` from `address`, counting it as a failure at once so
-    /// that parallel attempts cannot all pass a check made before any of them failed.
-    /// `Err(seconds to wait)` when the account or the address has used its failures.
-    pub fn reserve(&self, account: &str, address: &str, now: Instant) -> Result<(), u64> {
-        let mut map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _)| now.saturating_duration_since(*start) < self.window);
-        }
-        let keys = [
-            (format!("account:{account}"), self.per_account),
-            (format!("address:{address}"), self.per_address),
-        ];
+    fn keys(&self, account: &str, address: &str) -> [(String, u32); 2] {
+        [
+            (format!("{}:account:{account}", self.name), self.per_account),
+            (format!("{}:address:{address}", self.name), self.per_address),
+        ]
+    }
+
+    /// Counts one attempt for `account` and `address` unless either has used its budget:
+    /// then `Err(seconds until the window ends)` and nothing is counted.
+    pub fn reserve_in(
+        &self,
+        counters: &mut impl Counters,
+        account: &str,
+        address: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<Result<(), u64>> {
+        let keys = self.keys(account, address);
+        let mut windows = Vec::with_capacity(keys.len());
         for (key, limit) in &keys {
-            if let Some((start, count)) = map.get(key) {
-                let elapsed = now.saturating_duration_since(*start);
-                if elapsed < self.window && *count >= *limit {
-                    return Err((self.window - elapsed).as_secs().max(1));
-                }
+            let (start, count) = match counters.get(key)? {
+                Some((start, count)) if now - start < self.window => (start, count),
+                _ => (now, 0),
+            };
+            if u32::try_from(count).unwrap_or(u32::MAX) >= *limit {
+                let left = self.window - (now - start);
+                return Ok(Err(u64::try_from(left.num_seconds()).unwrap_or(0).max(1)));
             }
+            windows.push((key, start, count));
         }
-        for (key, _) in keys {
-            let entry = map.entry(key).or_insert((now, 0));
-            if now.saturating_duration_since(entry.0) >= self.window {
-                *entry = (now, 0);
-            }
-            entry.1 += 1;
+        for (key, start, count) in windows {
+            counters.put(key, start, count.saturating_add(1))?;
+        }
+        Ok(Ok(()))
+    }
+
+    /// A success clears the account's failures and refunds the address its attempt.
+    pub fn success_in(&self, counters: &mut impl Counters, account: &str, address: &str) -> QueryResult<()> {
+        let [(account_key, _), (address_key, _)] = self.keys(account, address);
+        counters.remove(&account_key)?;
+        if let Some((start, count)) = counters.get(&address_key)? {
+            counters.put(&address_key, start, (count - 1).max(0))?;
         }
         Ok(())
     }
 
-    /// A successful login clears the account's failures and gives the address its reserved
-    /// attempt back.
-    pub fn record_success(&self, account: &str, address: &str) {
-        let mut map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.remove(&format!("account:{account}"));
-        if let Some(entry) = map.get_mut(&format!("address:{address}")) {
-            entry.1 = entry.1.saturating_sub(1);
-        }
+    /// [`Self::reserve_in`] in the shared counters.
+    pub async fn reserve(
+        &self,
+        pool: &DbPool,
+        account: &str,
+        address: &str,
+    ) -> Result<Result<(), u64>, DbError> {
+        let (limiter, account, address) = (self.clone(), account.to_owned(), address.to_owned());
+        db::run(pool, move |conn| {
+            db::write_transaction(conn, |conn| -> Result<_, DbError> {
+                limiter.lock(conn, &account, &address)?;
+                Ok(limiter.reserve_in(conn, &account, &address, db::now())?)
+            })
+        })
+        .await
     }
+
+    /// [`Self::success_in`] in the shared counters.
+    pub async fn record_success(&self, pool: &DbPool, account: &str, address: &str) -> Result<(), DbError> {
+        let (limiter, account, address) = (self.clone(), account.to_owned(), address.to_owned());
+        db::run(pool, move |conn| {
+            db::write_transaction(conn, |conn| -> Result<_, DbError> {
+                limiter.lock(conn, &account, &address)?;
+                Ok(limiter.success_in(conn, &account, &address)?)
+            })
+        })
+        .await
+    }
+
+    /// Locks this attempt's keys, always in the same order (no deadlock between two attempts).
+    fn lock(&self, conn: &mut AnyConnection, account: &str, address: &str) -> QueryResult<()> {
+        let mut keys: Vec<String> = self.keys(account, address).into_iter().map(|(k, _)| k).collect();
+        keys.sort();
+        keys.iter().try_for_each(|key| db::lock_key(conn, key))
+    }
+}
+
+/// Deletes windows older than `window`: they no longer limit anything.
+pub async fn purge_expired(pool: &DbPool, window: std::time::Duration) -> Result<usize, DbError> {
+    let before = db::now() - Duration::from_std(window).unwrap_or(Duration::MAX);
+    db::query(pool, move |conn| rate_counters::purge(conn, before)).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn t(secs: i64) -> NaiveDateTime {
+        chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0)
+            .unwrap_or_default()
+            .naive_utc()
+    }
+
+    type Map = HashMap<String, (NaiveDateTime, i32)>;
+
     #[test]
-    fn an_account_is_locked_after_its_failures_until_the_window_ends() {
-        let limiter = LoginLimiter::new(Duration::from_secs(60), 3, 10);
-        let t0 = Instant::now();
+    fn an_account_is_locked_after_its_failures_until_the_window_ends() -> QueryResult<()> {
+        let limiter = LoginLimiter::new("login", std::time::Duration::from_secs(60), 3, 10);
+        let mut c = Map::new();
         for _ in 0..3 {
-            assert!(limiter.reserve("a", "ip1", t0).is_ok());
+            assert!(limiter.reserve_in(&mut c, "a", "ip1", t(0))?.is_ok());
         }
         assert_eq!(
-            limiter.reserve("a", "ip2", t0),
+            limiter.reserve_in(&mut c, "a", "ip2", t(0))?,
             Err(60),
             "per account, whatever the address"
         );
         assert!(
-            limiter.reserve("b", "ip1", t0).is_ok(),
+            limiter.reserve_in(&mut c, "b", "ip1", t(0))?.is_ok(),
             "other accounts are unaffected"
         );
-        assert!(limiter.reserve("a", "ip1", t0 + Duration::from_secs(61)).is_ok());
+        assert!(limiter.reserve_in(&mut c, "a", "ip1", t(61))?.is_ok());
+        Ok(())
     }
 
     #[test]
-    fn an_address_is_limited_across_accounts() {
-        let limiter = LoginLimiter::new(Duration::from_secs(60), 100, 2);
-        let t0 = Instant::now();
-        assert!(limiter.reserve("a", "ip", t0).is_ok());
-        assert!(limiter.reserve("b", "ip", t0).is_ok());
-        assert!(limiter.reserve("c", "ip", t0).is_err());
-        assert!(limiter.reserve("c", "other", t0).is_ok());
+    fn an_address_is_limited_across_accounts() -> QueryResult<()> {
+        let limiter = LoginLimiter::new("login", std::time::Duration::from_secs(60), 100, 2);
+        let mut c = Map::new();
+        assert!(limiter.reserve_in(&mut c, "a", "ip", t(0))?.is_ok());
+        assert!(limiter.reserve_in(&mut c, "b", "ip", t(0))?.is_ok());
+        assert!(limiter.reserve_in(&mut c, "c", "ip", t(0))?.is_err());
+        assert!(limiter.reserve_in(&mut c, "c", "other", t(0))?.is_ok());
+        Ok(())
     }
 
     #[test]
-    fn success_clears_the_account_and_refunds_the_address() {
-        let limiter = LoginLimiter::new(Duration::from_secs(60), 2, 2);
-        let t0 = Instant::now();
-        assert!(limiter.reserve("a", "ip", t0).is_ok());
-        limiter.record_success("a", "ip");
-        assert!(limiter.reserve("a", "ip", t0).is_ok());
-        assert!(limiter.reserve("a", "ip", t0).is_ok());
-        assert!(limiter.reserve("a", "ip", t0).is_err());
+    fn a_refused_attempt_counts_nothing_and_limiters_do_not_share_keys() -> QueryResult<()> {
+        let login = LoginLimiter::new("login", std::time::Duration::from_secs(60), 1, 100);
+        let register = LoginLimiter::new("register", std::time::Duration::from_secs(60), 100, 1);
+        let mut c = Map::new();
+        assert!(login.reserve_in(&mut c, "a", "ip", t(0))?.is_ok());
+        assert!(login.reserve_in(&mut c, "a", "ip", t(1))?.is_err());
+        assert_eq!(c.get("login:address:ip").map(|w| w.1), Some(1));
+        assert!(register.reserve_in(&mut c, "", "ip", t(1))?.is_ok());
+        Ok(())
     }
 
     #[test]
-    fn parallel_reservations_never_exceed_the_limit() {
-        let limiter = std::sync::Arc::new(LoginLimiter::new(Duration::from_secs(60), 5, 1000));
-        let t0 = Instant::now();
-        let granted: usize = (0..50)
-            .map(|_| {
-                let limiter = std::sync::Arc::clone(&limiter);
-                std::thread::spawn(move || limiter.reserve("a", "ip", t0).is_ok())
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|h| usize::from(h.join().unwrap_or(false)))
-            .sum();
-        assert_eq!(granted, 5);
+    fn success_clears_the_account_and_refunds_the_address() -> QueryResult<()> {
+        let limiter = LoginLimiter::new("login", std::time::Duration::from_secs(60), 2, 2);
+        let mut c = Map::new();
+        assert!(limiter.reserve_in(&mut c, "a", "ip", t(0))?.is_ok());
+        limiter.success_in(&mut c, "a", "ip")?;
+        assert!(limiter.reserve_in(&mut c, "a", "ip", t(0))?.is_ok());
+        assert!(limiter.reserve_in(&mut c, "a", "ip", t(0))?.is_ok());
+        assert!(limiter.reserve_in(&mut c, "a", "ip", t(0))?.is_err());
+        Ok(())
     }
 }

@@ -257,6 +257,22 @@ pub fn lock_for_write(conn: &mut AnyConnection) -> QueryResult<()> {
     Ok(())
 }
 
+/// Serialises the transactions that take the same `key` until they end. PostgreSQL: a
+/// transaction-scoped advisory lock on the key's hash, so other keys never wait. SQLite has
+/// one writer at a time: the key is moot, and this takes the write lock up front (see
+/// [`lock_for_write`]).
+pub fn lock_key(conn: &mut AnyConnection, key: &str) -> QueryResult<()> {
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind::<diesel::sql_types::Text, _>(key)
+                .execute(c)
+                .map(drop)
+        }
+        AnyConnection::Sqlite(_) => lock_for_write(conn),
+    }
+}
+
 /// Runs `f` in a transaction. On SQLite, write transactions of this process first queue on an
 /// in-process lock: SQLite has one writer at a time, and a writer that finds the database
 /// locked sleeps in growing steps (up to 100 ms) before retrying, which put 100-200 ms on the

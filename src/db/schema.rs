@@ -3,6 +3,15 @@
 //! must produce these columns.
 
 diesel::table! {
+    /// Fixed-window counters of the login and registration limits, shared by all replicas.
+    rate_counters (key) {
+        key -> Text,
+        window_start -> Timestamp,
+        count -> Integer,
+    }
+}
+
+diesel::table! {
     /// Key/value facts about this database (e.g. the loaded catalogue dataset version).
     app_meta (key) {
         key -> Text,

@@ -7,6 +7,7 @@ pub mod exercises;
 pub mod idempotency;
 pub mod partners;
 pub mod programmes;
+pub mod rate_counters;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod users;

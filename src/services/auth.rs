@@ -2,8 +2,6 @@
 //! reuse detection and a grace window for parallel retries), log out. Passwords are hashed
 //! on the hashing thread while no database connection is held.
 
-use std::time::Instant;
-
 use chrono::{Duration, Utc};
 use diesel::Connection as _;
 use serde::Serialize;
@@ -92,7 +90,8 @@ pub async fn register(
     profile: Option<ProfileInput>,
 ) -> Result<UserResponse, ApiError> {
     auth.register_limiter
-        .reserve("", address, Instant::now())
+        .reserve(pool, "", address)
+        .await?
         .map_err(|retry_after_secs| {
             tracing::warn!(target: "audit", event = "registration_limited", client = %address, "registration limit reached");
             ApiError::TooManyRequests { retry_after_secs }
@@ -143,7 +142,8 @@ pub async fn login(
 ) -> Result<TokenResponse, ApiError> {
     let email = normalise_email(email);
     auth.login_limiter
-        .reserve(&email, address, Instant::now())
+        .reserve(pool, &email, address)
+        .await?
         .map_err(|retry_after_secs| {
             tracing::warn!(target: "audit", event = "login_locked", client = %address, retry_after_secs, "login throttled");
             ApiError::TooManyRequests { retry_after_secs }
@@ -163,7 +163,7 @@ pub async fn login(
     tracing::info!(target: "audit", event = "login", account_id = %user.id, client = %address, "login");
     let state = std::sync::Arc::clone(auth);
     let tokens = db::run(pool, move |conn| issue_pair(conn, &state, &user.id, None)).await?;
-    auth.login_limiter.record_success(&email, address);
+    auth.login_limiter.record_success(pool, &email, address).await?;
     Ok(tokens)
 }
 

@@ -265,21 +265,10 @@ pub fn in_range(
 /// (the position order depends on it), so everything read afterwards includes every earlier
 /// commit for the user (no lost updates under PostgreSQL's read committed). PostgreSQL: a
 /// transaction-scoped advisory lock on the user, so different users never wait for each other.
-/// SQLite: the change-counter row, which takes SQLite's single write lock up front (a
-/// transaction that reads before writing cannot wait for it).
+/// SQLite: its single write lock, taken up front (a transaction that reads before writing
+/// cannot wait for it).
 pub fn lock(conn: &mut AnyConnection, user_id: &str) -> QueryResult<()> {
-    match conn {
-        AnyConnection::Postgresql(c) => {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind::<diesel::sql_types::Text, _>(user_id)
-                .execute(c)
-                .map(drop)
-        }
-        AnyConnection::Sqlite(_) => diesel::update(change_counters::table.find("sessions"))
-            .set(change_counters::value.eq(change_counters::value))
-            .execute(conn)
-            .map(drop),
-    }
+    crate::db::lock_key(conn, &format!("sessions:{user_id}"))
 }
 
 const PURGED_KEY: &str = "sessions_purged_seq";
