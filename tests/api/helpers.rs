@@ -70,6 +70,20 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings), extra: Option<Ex
 }
 
 impl TestApp {
+    /// The same database and keys behind another server at `address` (a replica process).
+    pub fn at(&self, address: String) -> TestApp {
+        TestApp {
+            address,
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .disable_redirects()
+                .finish(),
+            database_url: self.database_url.clone(),
+            _pg: None,
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
     /// The server's data folder (its generated signing key lives here).
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()

@@ -19,4 +19,5 @@ mod ops;
 mod partners;
 mod process;
 mod programmes;
+mod replicas;
 mod sessions;

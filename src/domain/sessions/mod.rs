@@ -69,7 +69,14 @@ pub struct SessionSet {
     #[validate(range(max = 10))]
     #[schema(maximum = 10)]
     pub rpe: Option<u8>,
+    /// Whether the set was finished as planned; a logged set is done unless said otherwise.
+    #[serde(default = "done")]
+    #[schema(default = true)]
     pub completed: bool,
+}
+
+fn done() -> bool {
+    true
 }
 
 /// The writable fields of a session (what `POST` and `PUT` take).

@@ -1,0 +1,269 @@
+//! Three server processes on one database, as a load balancer would run them: interleaved
+//! writes of many users through all three, a feed follower reading through another replica
+//! while they land, one Idempotency-Key sent to all three at once, and the login throttle
+//! counted across them. Runs on SQLite (three processes on one file) and on PostgreSQL.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// A `soleus-api` process, killed when dropped.
+struct Replica {
+    child: Child,
+    app: TestApp,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_replica(primary: &TestApp) -> Replica {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_soleus-api"))
+        .env("DATABASE_URL", &primary.database_url)
+        .env("SOLEUS_DATA_DIR", primary.data_dir())
+        .env("SOLEUS_PORT", port.to_string())
+        .env("SOLEUS_WORKERS", "1")
+        .env("SOLEUS_LOGIN_FAILURES_PER_ACCOUNT", "3")
+        .env("SOLEUS_TOMBSTONE_PURGE_INTERVAL_SECS", "3600")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let replica = Replica {
+        child,
+        app: primary.at(format!("http://127.0.0.1:{port}")),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = replica
+            .app
+            .client
+            .get(replica.app.url("/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ready {
+            return replica;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "replica on port {port} did not become ready"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn session(started: &str, rpe: u8) -> Value {
+    json!({"started_at": started, "duration_seconds": 600, "rpe": rpe,
+           "sets": [{"exercise_id": "seated-calf-raise", "set_number": 1, "side": "both", "reps": 20}]})
+}
+
+/// Follows `token`'s feed on `app` from `since` to the end; folds changes by id (latest wins).
+async fn follow(app: &TestApp, token: &str, since: &mut Option<String>, seen: &mut BTreeMap<String, Value>) {
+    loop {
+        let path = match since {
+            Some(s) => format!("/v1/me/changes?limit=7&since={s}"),
+            None => "/v1/me/changes?limit=7".to_owned(),
+        };
+        let page = app.get_with(&path, token).await;
+        assert_eq!(
+            page.status.as_u16(),
+            200,
+            "{}",
+            String::from_utf8_lossy(&page.body)
+        );
+        let page = page.json();
+        for change in page["changes"].as_array().unwrap() {
+            let id = change["id"].as_str().unwrap().to_owned();
+            if let Some(before) = seen.get(&id) {
+                assert!(
+                    before["version"].as_i64() < change["version"].as_i64(),
+                    "a change came back at an older or equal version: {before} then {change}"
+                );
+            }
+            seen.insert(id, change.clone());
+        }
+        *since = Some(page["next"].as_str().unwrap().to_owned());
+        if page["has_more"] == false {
+            return;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn three_replicas_share_feeds_idempotency_and_the_login_throttle() {
+    let primary = spawn_app().await;
+    let replicas = join_all((0..3).map(|_| start_replica(&primary))).await;
+    let at = |i: usize| &replicas[i % replicas.len()].app;
+
+    // Six users, registered and logged in through different replicas.
+    let mut users = Vec::new();
+    for u in 0..6 {
+        users.push(at(u).user(&format!("replica-{u}@example.com")).await);
+    }
+
+    // A follower reads user 0's feed through replica 2 while the writes land.
+    let (_, token0, _) = users[0].clone();
+    let follower = async {
+        let (mut since, mut seen) = (None, BTreeMap::new());
+        for _ in 0..15 {
+            follow(at(2), &token0, &mut since, &mut seen).await;
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+        (since, seen)
+    };
+    // 90 creates, round-robin over users and replicas, all in flight together; then every
+    // third session of each user is updated and every fifth deleted, again across replicas.
+    let writes = async {
+        let created = join_all((0..90).map(|i| {
+            let (_, token, _) = &users[i % users.len()];
+            let started = format!("2026-12-{:02}T07:{:02}:00Z", 1 + i % 28, i % 60);
+            async move {
+                let res = at(i + 1).post_session(token, &session(&started, 5)).await;
+                assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+                (i % 6, res.json()["id"].as_str().unwrap().to_owned())
+            }
+        }))
+        .await;
+        join_all(created.iter().enumerate().map(|(n, (u, id))| {
+            let token = users[*u].1.clone();
+            async move {
+                let path = format!("/v1/me/sessions/{id}");
+                if n % 5 == 0 {
+                    assert_eq!(at(n).delete_with(&path, &token).await.status.as_u16(), 204);
+                } else if n % 3 == 0 {
+                    let res = at(n + 2)
+                        .send_json_with("PATCH", &path, &token, &json!({"rpe": 8}))
+                        .await;
+                    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+                }
+            }
+        }))
+        .await;
+        created
+    };
+    let ((mut since, mut seen), created) = futures_util::future::join(follower, writes).await;
+
+    // Every user's feed, read through any replica, ends at exactly the live set and versions.
+    follow(at(2), &token0, &mut since, &mut seen).await;
+    for (u, (_, token, _)) in users.iter().enumerate() {
+        let (mut since, mut fresh) = (None, BTreeMap::new());
+        follow(at(u + 1), token, &mut since, &mut fresh).await;
+        let followed = if u == 0 { &seen } else { &fresh };
+        let live: BTreeMap<String, i64> = followed
+            .iter()
+            .filter(|(_, c)| c["deleted"] == false)
+            .map(|(id, c)| (id.clone(), c["version"].as_i64().unwrap()))
+            .collect();
+        let listed = at(u).get_with("/v1/me/sessions?limit=100", token).await.json();
+        let stored: BTreeMap<String, i64> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["id"].as_str().unwrap().to_owned(),
+                    s["version"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            live, stored,
+            "user {u}: the feed reproduces the live sessions and versions"
+        );
+        let mine: BTreeSet<&str> = created
+            .iter()
+            .filter(|(owner, _)| *owner == u)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        let fed: BTreeSet<&str> = followed.keys().map(String::as_str).collect();
+        assert_eq!(
+            fed, mine,
+            "user {u}: every write, and nobody else's, is in the feed"
+        );
+    }
+
+    // One Idempotency-Key sent to all three replicas at once: one session is created, and
+    // every success is that same response.
+    let (_, token, _) = &users[1];
+    let body = session("2026-11-30T06:00:00Z", 4);
+    let answers = join_all((0..3).map(|r| {
+        let body = body.clone();
+        async move {
+            let req = at(r)
+                .client
+                .post(at(r).url("/v1/me/sessions"))
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .insert_header(("Content-Type", "application/json"))
+                .insert_header(("Idempotency-Key", "replicated-retry-1"));
+            at(r).send(req, Some(body.to_string().as_bytes())).await
+        }
+    }))
+    .await;
+    let ok: Vec<_> = answers.iter().filter(|a| a.status.is_success()).collect();
+    assert!(!ok.is_empty(), "at least one replica answered");
+    for a in &answers {
+        assert!(
+            matches!(a.status.as_u16(), 201 | 409),
+            "a concurrent duplicate is a replay or 'still being processed': {}",
+            a.status
+        );
+    }
+    let replay = at(2)
+        .send(
+            at(2)
+                .client
+                .post(at(2).url("/v1/me/sessions"))
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .insert_header(("Content-Type", "application/json"))
+                .insert_header(("Idempotency-Key", "replicated-retry-1")),
+            Some(body.to_string().as_bytes()),
+        )
+        .await;
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.json()["id"], ok[0].json()["id"]);
+    let listed = at(0)
+        .get_with(
+            "/v1/me/sessions?from=2026-11-30T00:00:00Z&to=2026-12-01T00:00:00Z",
+            token,
+        )
+        .await
+        .json();
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        1,
+        "one stored session for one key"
+    );
+
+    // The login throttle is one budget across replicas: 3 failures per account, wherever.
+    let email = "replica-5@example.com";
+    let mut statuses = Vec::new();
+    for attempt in 0..6 {
+        let res = at(attempt)
+            .post_json(
+                "/v1/auth/token",
+                &json!({"email": email, "password": "wrong password, surely"}),
+            )
+            .await;
+        statuses.push(res.status.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429, 429], "shared across replicas");
+}
