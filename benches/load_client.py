@@ -195,6 +195,13 @@ def main():
         (seed_sqlite if engine == "sqlite" else seed_postgres)(target, me, int(users), int(per_user))
     elif cmd == "probe":
         scale_probe(sys.argv[2], sys.argv[3])
+    elif cmd == "tokens":
+        # N users registered and logged in concurrently; one access token per line.
+        from concurrent.futures import ThreadPoolExecutor
+        n, tag = int(sys.argv[2]), uuid.uuid4().hex[:8]
+        with ThreadPoolExecutor(16) as pool:
+            for token in pool.map(lambda i: login(f"bench-{tag}-{i}@example.com"), range(n)):
+                print(token)
     elif cmd == "whoami":
         status, body = call("GET", "/v1/me", sys.argv[2])
         print(json.loads(body)["id"])

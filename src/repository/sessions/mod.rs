@@ -173,6 +173,53 @@ pub fn insert(conn: &mut AnyConnection, row: &SessionRow) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Inserts a session that names nothing the store could already hold (a server-assigned id
+/// and no external id), taking the user's lock and the next position as [`lock`] and
+/// [`next_position`] would; sets `row.seq`. On PostgreSQL it is one statement in its own
+/// transaction: the lock and the transaction id come from a subquery evaluated before the row
+/// is inserted, so the ordering argument of this module holds with one round trip instead of
+/// five. On SQLite: lock, position and insert in one write transaction.
+pub fn insert_new(conn: &mut AnyConnection, row: &mut SessionRow) -> QueryResult<()> {
+    use diesel::sql_types::{BigInt, Text};
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            let position = diesel::dsl::sql::<BigInt>(
+                "(SELECT (pg_current_xact_id()::text::bigint << 20) \
+                 FROM (SELECT pg_advisory_xact_lock(hashtextextended(",
+            )
+            .bind::<Text, _>(format!("sessions:{}", row.user_id))
+            .sql(", 0))) AS locked)");
+            row.seq = diesel::insert_into(sessions::table)
+                .values((
+                    sessions::id.eq(&row.id),
+                    sessions::user_id.eq(&row.user_id),
+                    sessions::programme_id.eq(&row.programme_id),
+                    sessions::started_at.eq(row.started_at),
+                    sessions::utc_offset_minutes.eq(row.utc_offset_minutes),
+                    sessions::duration_seconds.eq(row.duration_seconds),
+                    sessions::source.eq(&row.source),
+                    sessions::external_id.eq(&row.external_id),
+                    sessions::external_version.eq(row.external_version),
+                    sessions::content.eq(&row.content),
+                    sessions::content_hash.eq(&row.content_hash),
+                    sessions::version.eq(row.version),
+                    sessions::seq.eq(position),
+                    sessions::deleted.eq(row.deleted),
+                    sessions::created_at.eq(row.created_at),
+                    sessions::updated_at.eq(row.updated_at),
+                ))
+                .returning(sessions::seq)
+                .get_result(c)?;
+            Ok(())
+        }
+        AnyConnection::Sqlite(_) => crate::db::write_transaction(conn, |conn| {
+            lock(conn, &row.user_id)?;
+            row.seq = next_position(conn)?;
+            insert(conn, row)
+        }),
+    }
+}
+
 /// Replaces the stored row (same id and owner).
 pub fn replace(conn: &mut AnyConnection, row: &SessionRow) -> QueryResult<()> {
     diesel::update(

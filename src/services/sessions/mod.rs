@@ -130,12 +130,24 @@ pub async fn create(
 ) -> Result<Written, ApiError> {
     sync::check_input(catalogue, &subject, &input)?;
     let user_id = subject.user_id.clone();
-    let (result, row) = locked(
-        pool,
-        subject.user_id.clone(),
-        move |conn| -> Result<_, ApiError> { Ok(sync::upsert(&mut Direct(conn), &subject, &input)?) },
-    )
-    .await?;
+    let (result, row) = match sync::fresh(&subject, &input) {
+        // Nothing to look up first: one statement on PostgreSQL.
+        Some(mut row) => {
+            db::run(pool, move |conn| -> Result<_, ApiError> {
+                repo::insert_new(conn, &mut row)?;
+                Ok((SyncResult::Created, row))
+            })
+            .await?
+        }
+        None => {
+            locked(
+                pool,
+                subject.user_id.clone(),
+                move |conn| -> Result<_, ApiError> { Ok(sync::upsert(&mut Direct(conn), &subject, &input)?) },
+            )
+            .await?
+        }
+    };
     if result.wrote() {
         adaptation::after_session_write(pool, catalogue, &user_id, row.programme_id.as_deref()).await;
     }

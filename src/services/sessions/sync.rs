@@ -96,6 +96,13 @@ pub fn check_input(catalogue: &Catalogue, subject: &Subject, input: &SessionInpu
     Ok(())
 }
 
+/// A create that names nothing the store could already hold (no client id, no external id):
+/// no rule needs a read, so it is always `created`. The row's position is set when stored.
+pub fn fresh(subject: &Subject, input: &SessionInput) -> Option<SessionRow> {
+    (input.id.is_none() && input.external_id.is_none())
+        .then(|| new_row(subject, uuid::Uuid::now_v7().to_string(), input.normalise(), 0))
+}
+
 /// Stores one session under the sync rules; run inside a write transaction after
 /// `repository::sessions::lock`. A conflict has written nothing.
 pub fn upsert(
