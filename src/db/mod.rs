@@ -293,6 +293,11 @@ where
     conn.transaction(f)
 }
 
+/// Whether the database answers and takes a write (see [`check_ready`]); which engine it is.
+pub async fn ready(pool: &DbPool) -> Result<Backend, DbError> {
+    query(pool, |conn| check_ready(conn).map(|_| conn.backend())).await
+}
+
 /// Is the database reachable and migrated? Used by `/readyz`.
 /// Ready means the database answers and takes a write: a full disk or a read-only database
 /// makes the instance unready (the write is rolled back, so nothing changes).

@@ -6,12 +6,12 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError, ValidationErrors};
 
 use crate::auth::AuthUser;
-use crate::db::{self, DbPool};
+use crate::db::DbPool;
 use crate::domain::programme::input::{ActivityLevel, Sex};
 use crate::error::ApiError;
 use crate::http::Json;
-use crate::repository::users::{self, ProfileChangeset};
-use crate::services::accounts::{Units, UserResponse, wire};
+use crate::services::Subject;
+use crate::services::accounts::{self, ProfileChanges, Units, UserResponse};
 
 /// A JSON merge patch of the profile: a field left out is unchanged, `null` clears it.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -79,10 +79,6 @@ impl Validate for ProfilePatch {
     }
 }
 
-fn gone() -> ApiError {
-    ApiError::InvalidToken("the account no longer exists".into())
-}
-
 /// Your account.
 #[utoipa::path(
     tag = "account",
@@ -93,12 +89,10 @@ fn gone() -> ApiError {
 )]
 #[get("/me")]
 pub async fn get_me(user: AuthUser, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    let row = db::query(&pool, move |conn| users::find(conn, &user.id))
-        .await?
-        .ok_or_else(gone)?;
+    let account = accounts::get(&pool, Subject::app(user.id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(UserResponse::from(row)))
+        .json(account))
 }
 
 /// Update your profile.
@@ -119,21 +113,18 @@ pub async fn patch_me(
     body: Json<ProfilePatch>,
 ) -> Result<HttpResponse, ApiError> {
     let p = body.into_inner();
-    let changes = ProfileChangeset {
+    let changes = ProfileChanges {
         birth_year: p.birth_year,
-        sex: p.sex.map(|s| s.map(|s| wire(&s))),
+        sex: p.sex,
         body_mass_kg: p.body_mass_kg,
-        activity_level: p.activity_level.map(|a| a.map(|a| wire(&a))),
-        units: p.units.map(|u| wire(&u)),
-        preferred_days: p.preferred_days.map(|d| d.map(i32::from)),
-        updated_at: Some(crate::db::now()),
+        activity_level: p.activity_level,
+        units: p.units,
+        preferred_days: p.preferred_days,
     };
-    let row = db::query(&pool, move |conn| users::update_profile(conn, &user.id, &changes))
-        .await?
-        .ok_or_else(gone)?;
+    let account = accounts::update(&pool, Subject::app(user.id), changes).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(UserResponse::from(row)))
+        .json(account))
 }
 
 /// Delete your account.
@@ -149,9 +140,6 @@ pub async fn patch_me(
 )]
 #[delete("/me")]
 pub async fn delete_me(user: AuthUser, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    let deleted = db::query(&pool, move |conn| users::delete(conn, &user.id)).await?;
-    if !deleted {
-        return Err(gone());
-    }
+    accounts::delete(&pool, Subject::app(user.id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

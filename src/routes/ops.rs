@@ -48,12 +48,10 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    let backend = db::query(&pool, |conn| db::check_ready(conn).map(|_| conn.backend()))
-        .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, "readiness check failed");
-            ApiError::ServiceUnavailable("The database is not reachable.".into())
-        })?;
+    let backend = db::ready(&pool).await.map_err(|e| {
+        tracing::warn!(error = %e, "readiness check failed");
+        ApiError::ServiceUnavailable("The database is not reachable.".into())
+    })?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(Readiness {

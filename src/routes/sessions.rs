@@ -26,9 +26,9 @@ use crate::error::{ApiError, PROBLEM_JSON as PROBLEMS, Problem};
 use crate::http::conditional::{cached_json, etag};
 use crate::http::idempotency::idempotent;
 use crate::http::{Json, Query};
-use crate::repository::sessions::ListFilter;
 use crate::services::Subject;
-use crate::services::sessions::{self, Session, SyncResult, Written, feed};
+use crate::services::sessions::feed::{self, ListFilter};
+use crate::services::sessions::{self, Session, SyncResult, Written};
 
 /// The strong ETag of a session version.
 fn tag(session: &Session) -> String {

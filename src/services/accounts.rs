@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use super::Subject;
+use crate::db::{self, DbPool};
 use crate::domain::programme::input::{ActivityLevel, Sex};
-use crate::repository::users::UserRow;
+use crate::error::ApiError;
+use crate::repository::users::{self, ProfileChangeset, UserRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -83,4 +86,48 @@ impl From<UserRow> for UserResponse {
             updated_at: row.updated_at.and_utc(),
         }
     }
+}
+
+/// A profile change: `None` leaves a field, `Some(None)` clears it (units cannot be cleared).
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChanges {
+    pub birth_year: Option<Option<i32>>,
+    pub sex: Option<Option<Sex>>,
+    pub body_mass_kg: Option<Option<f64>>,
+    pub activity_level: Option<Option<ActivityLevel>>,
+    pub units: Option<Units>,
+    pub preferred_days: Option<Option<u8>>,
+}
+
+/// A token whose account was deleted acts for no one.
+fn gone() -> ApiError {
+    ApiError::InvalidToken("the account no longer exists".into())
+}
+
+pub async fn get(pool: &DbPool, subject: Subject) -> Result<UserResponse, ApiError> {
+    let row = db::query(pool, move |conn| users::find(conn, &subject.user_id)).await?;
+    row.map(UserResponse::from).ok_or_else(gone)
+}
+
+pub async fn update(pool: &DbPool, subject: Subject, p: ProfileChanges) -> Result<UserResponse, ApiError> {
+    let changes = ProfileChangeset {
+        birth_year: p.birth_year,
+        sex: p.sex.map(|s| s.map(|s| wire(&s))),
+        body_mass_kg: p.body_mass_kg,
+        activity_level: p.activity_level.map(|a| a.map(|a| wire(&a))),
+        units: p.units.map(|u| wire(&u)),
+        preferred_days: p.preferred_days.map(|d| d.map(i32::from)),
+        updated_at: Some(db::now()),
+    };
+    let row = db::query(pool, move |conn| {
+        users::update_profile(conn, &subject.user_id, &changes)
+    })
+    .await?;
+    row.map(UserResponse::from).ok_or_else(gone)
+}
+
+/// Deletes the account and everything stored for it.
+pub async fn delete(pool: &DbPool, subject: Subject) -> Result<(), ApiError> {
+    let deleted = db::query(pool, move |conn| users::delete(conn, &subject.user_id)).await?;
+    if deleted { Ok(()) } else { Err(gone()) }
 }

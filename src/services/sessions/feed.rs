@@ -9,7 +9,8 @@ use chrono::{DateTime, NaiveDateTime};
 use super::Session;
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
-use crate::repository::sessions::{self as repo, ListFilter};
+use crate::repository::sessions as repo;
+pub use crate::repository::sessions::ListFilter;
 use crate::services::Subject;
 use crate::validation::FieldError;
 
