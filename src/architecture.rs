@@ -100,10 +100,20 @@ fn storage_imports_no_use_case_or_http() {
 }
 
 #[test]
-fn handlers_do_not_import_each_other() {
-    let found = violations("routes", &["crate::routes", "super::"]);
+fn handlers_call_use_cases_not_storage_or_each_other() {
+    let found = violations(
+        "routes",
+        &[
+            "crate::routes",
+            "super::",
+            "crate::repository",
+            "db::run",
+            "db::query",
+            "write_transaction",
+        ],
+    );
     assert!(
         found.is_empty(),
-        "one route module per resource, each on its own: {found:?}"
+        "one route module per resource, each calling use cases, never storage: {found:?}"
     );
 }
