@@ -453,3 +453,49 @@ mod tests {
         }
     }
 }
+
+/// The `{id}` path parameter, by name: one handler serves `/v1/me/…/{id}` and its partner twin
+/// `/v1/users/{user_id}/…/{id}`, where a positional `web::Path` cannot.
+#[derive(Debug, Clone)]
+pub struct Id(String);
+
+impl Id {
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// The `{version}` path parameter (a programme version number, 1 or more).
+#[derive(Debug, Clone, Copy)]
+pub struct VersionNumber(pub i32);
+
+fn path_param(req: &actix_web::HttpRequest, name: &str) -> Result<String, ApiError> {
+    req.match_info()
+        .get(name)
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::bad_request(format!("A path parameter is invalid: `{name}` is missing.")))
+}
+
+impl actix_web::FromRequest for Id {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(path_param(req, "id").map(Self))
+    }
+}
+
+impl actix_web::FromRequest for VersionNumber {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(path_param(req, "version").and_then(|v| {
+            v.parse().map(Self).map_err(|e| {
+                ApiError::bad_request(format!(
+                    "A path parameter is invalid: can not parse {v:?} to a i32 ({e})."
+                ))
+            })
+        }))
+    }
+}

@@ -6,4 +6,4 @@ pub mod fallback;
 pub mod idempotency;
 pub mod middleware;
 
-pub use extract::{BodyLimit, BodyTimeout, Json, Query};
+pub use extract::{BodyLimit, BodyTimeout, Id, Json, Query, VersionNumber};

@@ -14,98 +14,103 @@ use crate::domain::programme::adapt::{self, Adaptation, HeelRaiseRetest, LoggedS
 use crate::domain::programme::diff::Diff;
 use crate::domain::programme::input::ProgrammeRequest;
 use crate::error::{ApiError, PROBLEM_JSON as PROBLEMS, Problem};
-use crate::http::{Json, Query};
+use crate::http::{Id, Json, Query, VersionNumber};
 use crate::services::adaptation::{self as service, ProgrammeVersion, VersionList};
 
-/// Adapt a programme.
-///
-/// Reads the sessions linked to the programme (by `programme_id`; the week from
-/// `programme_week` or the date) and your heel-raise retests, replays the programme from week 1,
-/// and stores the result as a new version: per exercise and week one decision (progress, hold,
-/// regress, deload) with the rule that decided it (2-FOR-2, REG-01 to REG-04, DELOAD, RETEST).
-/// A stop signal (STP-01 to STP-03) suspends the programme with a referral. When nothing has
-/// changed since the latest version, answers 200 with it.
-#[utoipa::path(
-    tag = "programmes",
-    security(("bearer_auth" = [])),
-    params(("id" = String, Path, description = "Programme id", max_length = 100)),
-    responses(
+user_and_partner! {
+    /// Adapt a programme.
+    ///
+    /// Reads the sessions linked to the programme (by `programme_id`; the week from
+    /// `programme_week` or the date) and your heel-raise retests, replays the programme from week 1,
+    /// and stores the result as a new version: per exercise and week one decision (progress, hold,
+    /// regress, deload) with the rule that decided it (2-FOR-2, REG-01 to REG-04, DELOAD, RETEST).
+    /// A stop signal (STP-01 to STP-03) suspends the programme with a referral. When nothing has
+    /// changed since the latest version, answers 200 with it.
+    #[user(post, "/me/programmes/{id}/adapt", tag = "programmes")]
+    /// Adapt a user's programme (partner). As `POST /v1/me/programmes/{id}/adapt`; needs `programmes:write`.
+    #[partner(partner_adapt_programme, "/users/{user_id}/programmes/{id}/adapt", "programmes:write")]
+    #[openapi(
+        params(("id" = String, Path, description = "Programme id", max_length = 100)),
+        responses(
         (status = 201, description = "A new version.", body = ProgrammeVersion, headers(("Location" = String))),
         (status = 200, description = "Nothing new: the latest version.", body = ProgrammeVersion),
         (status = 403, description = "The token lacks `programmes:write`.", body = Problem, content_type = PROBLEMS),
         (status = 404, description = "Not yours, or no such programme.", body = Problem, content_type = PROBLEMS),
         (status = 409, description = "Adapted by another request at the same moment; retry.", body = Problem, content_type = PROBLEMS),
     ),
-)]
-#[post("/me/programmes/{id}/adapt")]
-pub async fn adapt_programme(
-    acting: Acting<need::ProgrammesWrite>,
-    pool: web::Data<DbPool>,
-    catalogue: web::Data<Catalogue>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let (subject, id) = (acting.authorize(&pool).await?, id.into_inner());
-    let (created, version) = service::adapt_now(&pool, &catalogue.into_inner(), subject, id).await?;
-    if created {
-        let location = format!(
-            "/v1/me/programmes/{}/versions/{}",
-            version.programme_id, version.version
-        );
-        Ok(HttpResponse::Created()
-            .insert_header(("Location", location))
-            .json(version))
-    } else {
-        Ok(HttpResponse::Ok().json(version))
+    )]
+    pub async fn adapt_programme(
+        acting: Acting<need::ProgrammesWrite>,
+        pool: web::Data<DbPool>,
+        catalogue: web::Data<Catalogue>,
+        id: Id,
+    ) -> Result<HttpResponse, ApiError> {
+        let (subject, id) = (acting.authorize(&pool).await?, id.into_inner());
+        let programmes = subject.collection("programmes");
+        let (created, version) = service::adapt_now(&pool, &catalogue.into_inner(), subject, id).await?;
+        if created {
+            let location = format!("{programmes}/{}/versions/{}", version.programme_id, version.version);
+            Ok(HttpResponse::Created()
+                .insert_header(("Location", location))
+                .json(version))
+        } else {
+            Ok(HttpResponse::Ok().json(version))
+        }
     }
 }
 
-/// A programme's versions.
-#[utoipa::path(
-    tag = "programmes",
-    security(("bearer_auth" = [])),
-    params(("id" = String, Path, description = "Programme id", max_length = 100)),
-    responses(
+user_and_partner! {
+    /// A programme's versions.
+    #[user(get, "/me/programmes/{id}/versions", tag = "programmes")]
+    /// A user's programme versions (partner). Needs `programmes:read`.
+    #[partner(partner_list_versions, "/users/{user_id}/programmes/{id}/versions", "programmes:read")]
+    #[openapi(
+        params(("id" = String, Path, description = "Programme id", max_length = 100)),
+        responses(
         (status = 200, description = "Oldest first.", body = VersionList),
         (status = 404, description = "Not yours, or no such programme.", body = Problem, content_type = PROBLEMS),
     ),
-)]
-#[get("/me/programmes/{id}/versions")]
-pub async fn list_versions(
-    acting: Acting<need::ProgrammesRead>,
-    pool: web::Data<DbPool>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let items = service::versions(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(VersionList { items }))
+    )]
+    pub async fn list_versions(
+        acting: Acting<need::ProgrammesRead>,
+        pool: web::Data<DbPool>,
+        id: Id,
+    ) -> Result<HttpResponse, ApiError> {
+        let items = service::versions(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
+        Ok(HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(VersionList { items }))
+    }
 }
 
-/// One version of a programme.
-#[utoipa::path(
-    tag = "programmes",
-    security(("bearer_auth" = [])),
-    params(
+user_and_partner! {
+    /// One version of a programme.
+    #[user(get, "/me/programmes/{id}/versions/{version}", tag = "programmes")]
+    /// One version of a user's programme (partner). Needs `programmes:read`.
+    #[partner(partner_get_version, "/users/{user_id}/programmes/{id}/versions/{version}", "programmes:read")]
+    #[openapi(
+        params(
         ("id" = String, Path, description = "Programme id", max_length = 100),
         ("version" = i32, Path, description = "Version number", minimum = 1),
     ),
-    responses(
+        responses(
         (status = 200, description = "The version: the programme and the decisions that made it.", body = ProgrammeVersion),
         (status = 404, description = "Not yours, or no such programme or version.", body = Problem, content_type = PROBLEMS),
     ),
-)]
-#[get("/me/programmes/{id}/versions/{version}")]
-pub async fn get_version(
-    acting: Acting<need::ProgrammesRead>,
-    pool: web::Data<DbPool>,
-    path: web::Path<(String, i32)>,
-) -> Result<HttpResponse, ApiError> {
-    let (id, number) = path.into_inner();
-    let version = service::version(&pool, acting.authorize(&pool).await?, id, number).await?;
-    // Versions never change once written.
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "private, max-age=86400, immutable"))
-        .json(version))
+    )]
+    pub async fn get_version(
+        acting: Acting<need::ProgrammesRead>,
+        pool: web::Data<DbPool>,
+        id: Id,
+        number: VersionNumber,
+    ) -> Result<HttpResponse, ApiError> {
+        let (id, number) = (id.into_inner(), number.0);
+        let version = service::version(&pool, acting.authorize(&pool).await?, id, number).await?;
+        // Versions never change once written.
+        Ok(HttpResponse::Ok()
+            .insert_header(("Cache-Control", "private, max-age=86400, immutable"))
+            .json(version))
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -122,36 +127,38 @@ pub struct DiffQuery {
     pub to: Option<i32>,
 }
 
-/// What changed between two versions, and why.
-///
-/// Each changed dose parameter (sets, reps, hold, support, load) per week and exercise, with
-/// the rule and reason the newer version gives for it.
-#[utoipa::path(
-    tag = "programmes",
-    security(("bearer_auth" = [])),
-    params(("id" = String, Path, description = "Programme id", max_length = 100), DiffQuery),
-    responses(
+user_and_partner! {
+    /// What changed between two versions, and why.
+    ///
+    /// Each changed dose parameter (sets, reps, hold, support, load) per week and exercise, with
+    /// the rule and reason the newer version gives for it.
+    #[user(get, "/me/programmes/{id}/diff", tag = "programmes")]
+    /// What changed between two versions of a user's programme (partner). Needs `programmes:read`.
+    #[partner(partner_diff_versions, "/users/{user_id}/programmes/{id}/diff", "programmes:read")]
+    #[openapi(
+        params(("id" = String, Path, description = "Programme id", max_length = 100), DiffQuery),
+        responses(
         (status = 200, description = "The changes.", body = Diff),
         (status = 404, description = "Not yours, or no such programme or version.", body = Problem, content_type = PROBLEMS),
     ),
-)]
-#[get("/me/programmes/{id}/diff")]
-pub async fn diff_versions(
-    acting: Acting<need::ProgrammesRead>,
-    pool: web::Data<DbPool>,
-    id: web::Path<String>,
-    query: Query<DiffQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let body = service::compare(
-        &pool,
-        acting.authorize(&pool).await?,
-        id.into_inner(),
-        q.from,
-        q.to,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(body))
+    )]
+    pub async fn diff_versions(
+        acting: Acting<need::ProgrammesRead>,
+        pool: web::Data<DbPool>,
+        id: Id,
+        query: Query<DiffQuery>,
+    ) -> Result<HttpResponse, ApiError> {
+        let q = query.into_inner();
+        let body = service::compare(
+            &pool,
+            acting.authorize(&pool).await?,
+            id.into_inner(),
+            q.from,
+            q.to,
+        )
+        .await?;
+        Ok(HttpResponse::Ok().json(body))
+    }
 }
 
 /// A programme and hypothetical logs, for `POST /v1/programmes/simulate`.

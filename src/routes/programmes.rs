@@ -13,7 +13,7 @@ use crate::domain::catalogue::Catalogue;
 use crate::domain::programme::{self, input::ProgrammeRequest, model::Programme};
 use crate::error::{ApiError, PROBLEM_JSON as PROBLEMS, Problem};
 use crate::http::conditional::{cached_json, etag};
-use crate::http::{Json, Query};
+use crate::http::{Id, Json, Query};
 use crate::services::programmes::{self as service, ProgrammeSummary, StoredProgramme};
 
 /// Preview a personalised programme.
@@ -155,51 +155,55 @@ user_and_partner! {
     }
 }
 
-/// Delete one of your programmes.
-#[utoipa::path(
-    tag = "programmes",
-    security(("bearer_auth" = [])),
-    params(("id" = String, Path, description = "Programme id", max_length = 100)),
-    responses(
+user_and_partner! {
+    /// Delete one of your programmes.
+    #[user(delete, "/me/programmes/{id}", tag = "programmes")]
+    /// Delete one of a user's programmes (partner). Needs `programmes:write`.
+    #[partner(partner_delete_programme, "/users/{user_id}/programmes/{id}", "programmes:write")]
+    #[openapi(
+        params(("id" = String, Path, description = "Programme id", max_length = 100)),
+        responses(
         (status = 204, description = "Deleted."),
         (status = 404, description = "Not yours, or no such programme.", body = Problem, content_type = PROBLEMS),
     ),
-)]
-#[delete("/me/programmes/{id}")]
-pub async fn delete_programme(
-    acting: Acting<need::ProgrammesWrite>,
-    pool: web::Data<DbPool>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    service::delete(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
-    Ok(HttpResponse::NoContent().finish())
+    )]
+    pub async fn delete_programme(
+        acting: Acting<need::ProgrammesWrite>,
+        pool: web::Data<DbPool>,
+        id: Id,
+    ) -> Result<HttpResponse, ApiError> {
+        service::delete(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
+        Ok(HttpResponse::NoContent().finish())
+    }
 }
 
-/// Programme calendar.
-///
-/// The sessions as iCalendar (RFC 5545), one all-day event per session, to import into any
-/// calendar app. Dated from the programme's start date, or from the day it was created.
-#[utoipa::path(
-    tag = "programmes",
-    security(("bearer_auth" = [])),
-    params(("id" = String, Path, description = "Programme id", max_length = 100)),
-    responses(
+user_and_partner! {
+    /// Programme calendar.
+    ///
+    /// The sessions as iCalendar (RFC 5545), one all-day event per session, to import into any
+    /// calendar app. Dated from the programme's start date, or from the day it was created.
+    #[user(get, "/me/programmes/{id}/calendar.ics", tag = "programmes")]
+    /// A user's programme calendar (partner). As `GET /v1/me/programmes/{id}/calendar.ics`; needs `programmes:read`.
+    #[partner(partner_programme_calendar, "/users/{user_id}/programmes/{id}/calendar.ics", "programmes:read")]
+    #[openapi(
+        params(("id" = String, Path, description = "Programme id", max_length = 100)),
+        responses(
         (status = 200, description = "The calendar.", body = String, content_type = "text/calendar"),
         (status = 404, description = "Not yours, or no such programme.", body = Problem, content_type = PROBLEMS),
     ),
-)]
-#[get("/me/programmes/{id}/calendar.ics")]
-pub async fn programme_calendar(
-    acting: Acting<need::ProgrammesRead>,
-    pool: web::Data<DbPool>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let body = service::calendar(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/calendar; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            "attachment; filename=\"soleus-programme.ics\"",
-        ))
-        .body(body))
+    )]
+    pub async fn programme_calendar(
+        acting: Acting<need::ProgrammesRead>,
+        pool: web::Data<DbPool>,
+        id: Id,
+    ) -> Result<HttpResponse, ApiError> {
+        let body = service::calendar(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
+        Ok(HttpResponse::Ok()
+            .content_type("text/calendar; charset=utf-8")
+            .insert_header((
+                "Content-Disposition",
+                "attachment; filename=\"soleus-programme.ics\"",
+            ))
+            .body(body))
+    }
 }

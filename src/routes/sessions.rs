@@ -25,7 +25,7 @@ use crate::domain::sessions::SessionInput;
 use crate::error::{ApiError, PROBLEM_JSON as PROBLEMS, Problem};
 use crate::http::conditional::{cached_json, etag};
 use crate::http::idempotency::idempotent;
-use crate::http::{Json, Query};
+use crate::http::{Id, Json, Query};
 use crate::services::Subject;
 use crate::services::sessions::feed::{self, ListFilter};
 use crate::services::sessions::{self, Session, SyncResult, Written};
@@ -352,31 +352,34 @@ user_and_partner! {
     }
 }
 
-/// One of your sessions.
-#[utoipa::path(
-    tag = "sessions", security(("bearer_auth" = [])),
-    params(("id" = String, Path, description = "Session id", max_length = 100)),
-    responses(
+user_and_partner! {
+    /// One of your sessions.
+    #[user(get, "/me/sessions/{id}", tag = "sessions")]
+    /// One of a user's sessions (partner). Needs `sessions:read`.
+    #[partner(partner_get_session, "/users/{user_id}/sessions/{id}", "sessions:read")]
+    #[openapi(
+        params(("id" = String, Path, description = "Session id", max_length = 100)),
+        responses(
         (status = 200, description = "The session.", body = Session, headers(("ETag" = String))),
         (status = 304, description = "Not modified."),
         (status = 404, description = "Not yours, deleted, or no such session.", body = Problem, content_type = PROBLEMS),
     ),
-)]
-#[get("/me/sessions/{id}")]
-pub async fn get_session(
-    req: HttpRequest,
-    acting: Acting<need::SessionsRead>,
-    pool: web::Data<DbPool>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let session = sessions::get(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
-    Ok(cached_json(
-        &req,
-        &tag(&session),
-        "private, no-cache",
-        &[],
-        &session,
-    ))
+    )]
+    pub async fn get_session(
+        req: HttpRequest,
+        acting: Acting<need::SessionsRead>,
+        pool: web::Data<DbPool>,
+        id: Id,
+    ) -> Result<HttpResponse, ApiError> {
+        let session = sessions::get(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
+        Ok(cached_json(
+            &req,
+            &tag(&session),
+            "private, no-cache",
+            &[],
+            &session,
+        ))
+    }
 }
 
 /// What PUT and PATCH answer.
@@ -411,35 +414,39 @@ fn written(session: &Session) -> HttpResponse {
         .json(session)
 }
 
-/// Replace one of your sessions.
-///
-/// Send `If-Match` with the ETag you read to avoid overwriting someone else's change (412).
-#[utoipa::path(
-    tag = "sessions", security(("bearer_auth" = [])), request_body = SessionInput,
-    params(("id" = String, Path, description = "Session id", max_length = 100), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
-    responses(Rewritten),
-)]
-#[put("/me/sessions/{id}")]
-pub async fn put_session(
-    req: HttpRequest,
-    acting: Acting<need::SessionsWrite>,
-    pool: web::Data<DbPool>,
-    catalogue: web::Data<Catalogue>,
-    id: web::Path<String>,
-    body: Json<SessionInput>,
-) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner();
-    let (subject, id) = (acting.authorize(&pool).await?, id.into_inner());
-    let session = sessions::write(
-        &pool,
-        &catalogue.into_inner(),
-        subject,
-        id,
-        if_match(&req),
-        move |_| Ok(input),
-    )
-    .await?;
-    Ok(written(&session))
+user_and_partner! {
+    /// Replace one of your sessions.
+    ///
+    /// Send `If-Match` with the ETag you read to avoid overwriting someone else's change (412).
+    #[user(put, "/me/sessions/{id}", tag = "sessions")]
+    /// Replace one of a user's sessions (partner). As `PUT /v1/me/sessions/{id}`; needs `sessions:write`.
+    #[partner(partner_put_session, "/users/{user_id}/sessions/{id}", "sessions:write")]
+    #[openapi(
+        params(("id" = String, Path, description = "Session id", max_length = 100), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+        request_body = SessionInput,
+        responses(Rewritten),
+    )]
+    pub async fn put_session(
+        req: HttpRequest,
+        acting: Acting<need::SessionsWrite>,
+        pool: web::Data<DbPool>,
+        catalogue: web::Data<Catalogue>,
+        id: Id,
+        body: Json<SessionInput>,
+    ) -> Result<HttpResponse, ApiError> {
+        let input = body.into_inner();
+        let (subject, id) = (acting.authorize(&pool).await?, id.into_inner());
+        let session = sessions::write(
+            &pool,
+            &catalogue.into_inner(),
+            subject,
+            id,
+            if_match(&req),
+            move |_| Ok(input),
+        )
+        .await?;
+        Ok(written(&session))
+    }
 }
 
 /// A JSON merge patch (RFC 7396) of a session's writable fields.
@@ -472,70 +479,76 @@ fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
     }
 }
 
-/// Update part of one of your sessions.
-///
-/// A JSON merge patch (RFC 7396) of the writable fields, e.g. adding `pain_next_morning` the
-/// day after. Honours `If-Match` like PUT.
-#[utoipa::path(
-    tag = "sessions", security(("bearer_auth" = [])),
-    request_body(content = SessionPatch, content_type = "application/merge-patch+json"),
-    params(("id" = String, Path, description = "Session id", max_length = 100), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
-    responses(Rewritten),
-)]
-#[patch("/me/sessions/{id}")]
-pub async fn patch_session(
-    req: HttpRequest,
-    acting: Acting<need::SessionsWrite>,
-    pool: web::Data<DbPool>,
-    catalogue: web::Data<Catalogue>,
-    id: web::Path<String>,
-    body: Json<SessionPatch>,
-) -> Result<HttpResponse, ApiError> {
-    let patch = body.into_inner().0;
-    if !patch.is_object() {
-        return Err(ApiError::invalid_field(
-            "body",
-            "invalid_type",
-            "must be a JSON object",
-        ));
+user_and_partner! {
+    /// Update part of one of your sessions.
+    ///
+    /// A JSON merge patch (RFC 7396) of the writable fields, e.g. adding `pain_next_morning` the
+    /// day after. Honours `If-Match` like PUT.
+    #[user(patch, "/me/sessions/{id}", tag = "sessions")]
+    /// Update part of one of a user's sessions (partner). As `PATCH /v1/me/sessions/{id}`; needs `sessions:write`.
+    #[partner(partner_patch_session, "/users/{user_id}/sessions/{id}", "sessions:write")]
+    #[openapi(
+        params(("id" = String, Path, description = "Session id", max_length = 100), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+        request_body(content = SessionPatch, content_type = "application/merge-patch+json"),
+        responses(Rewritten),
+    )]
+    pub async fn patch_session(
+        req: HttpRequest,
+        acting: Acting<need::SessionsWrite>,
+        pool: web::Data<DbPool>,
+        catalogue: web::Data<Catalogue>,
+        id: Id,
+        body: Json<SessionPatch>,
+    ) -> Result<HttpResponse, ApiError> {
+        let patch = body.into_inner().0;
+        if !patch.is_object() {
+            return Err(ApiError::invalid_field(
+                "body",
+                "invalid_type",
+                "must be a JSON object",
+            ));
+        }
+        let apply = move |current: &Session| {
+            let mut merged = current.to_input();
+            merge(&mut merged, &patch);
+            crate::http::extract::from_value(merged)
+        };
+        let (subject, id) = (acting.authorize(&pool).await?, id.into_inner());
+        let session = sessions::write(&pool, &catalogue.into_inner(), subject, id, if_match(&req), apply).await?;
+        Ok(written(&session))
     }
-    let apply = move |current: &Session| {
-        let mut merged = current.to_input();
-        merge(&mut merged, &patch);
-        crate::http::extract::from_value(merged)
-    };
-    let (subject, id) = (acting.authorize(&pool).await?, id.into_inner());
-    let session = sessions::write(&pool, &catalogue.into_inner(), subject, id, if_match(&req), apply).await?;
-    Ok(written(&session))
 }
 
-/// Delete one of your sessions.
-///
-/// Leaves a tombstone for sync (the change feed reports it). Deleting again is still a 204.
-#[utoipa::path(
-    tag = "sessions", security(("bearer_auth" = [])),
-    params(("id" = String, Path, description = "Session id", max_length = 100), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
-    responses(
+user_and_partner! {
+    /// Delete one of your sessions.
+    ///
+    /// Leaves a tombstone for sync (the change feed reports it). Deleting again is still a 204.
+    #[user(delete, "/me/sessions/{id}", tag = "sessions")]
+    /// Delete one of a user's sessions (partner). Leaves a tombstone, as `DELETE /v1/me/sessions/{id}`; needs `sessions:write`.
+    #[partner(partner_delete_session, "/users/{user_id}/sessions/{id}", "sessions:write")]
+    #[openapi(
+        params(("id" = String, Path, description = "Session id", max_length = 100), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+        responses(
         (status = 204, description = "Deleted."),
         (status = 404, description = "No such session of yours.", body = Problem, content_type = PROBLEMS),
         (status = 412, description = "`If-Match` does not match.", body = Problem, content_type = PROBLEMS),
     ),
-)]
-#[delete("/me/sessions/{id}")]
-pub async fn delete_session(
-    req: HttpRequest,
-    acting: Acting<need::SessionsWrite>,
-    pool: web::Data<DbPool>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    sessions::remove(
-        &pool,
-        acting.authorize(&pool).await?,
-        id.into_inner(),
-        if_match(&req),
-    )
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    )]
+    pub async fn delete_session(
+        req: HttpRequest,
+        acting: Acting<need::SessionsWrite>,
+        pool: web::Data<DbPool>,
+        id: Id,
+    ) -> Result<HttpResponse, ApiError> {
+        sessions::remove(
+            &pool,
+            acting.authorize(&pool).await?,
+            id.into_inner(),
+            if_match(&req),
+        )
+        .await?;
+        Ok(HttpResponse::NoContent().finish())
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -548,25 +561,29 @@ pub struct StatsQuery {
     pub to: Option<DateTime<FixedOffset>>,
 }
 
-/// Your progress.
-///
-/// Per ISO week: sessions, minutes, sessions logged against your latest programme versus the
-/// sessions it plans (adherence), mean pain during and the next morning. Per exercise: sets,
-/// reps, time under load, and left/right asymmetry (flagged above 10%). At most 366 days.
-#[utoipa::path(
-    tag = "sessions", security(("bearer_auth" = [])), params(StatsQuery),
-    responses((status = 200, description = "Statistics.", body = crate::domain::sessions::stats::Stats)),
-)]
-#[get("/me/stats")]
-pub async fn my_stats(
-    acting: Acting<need::SessionsRead>,
-    pool: web::Data<DbPool>,
-    q: Query<StatsQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let to = q.to.map_or_else(db::now, utc);
-    let from = q.from.map_or(to - chrono::Duration::weeks(12), utc);
-    let body = sessions::stats::period(&pool, acting.authorize(&pool).await?, from, to).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .json(body))
+user_and_partner! {
+    /// Your progress.
+    ///
+    /// Per ISO week: sessions, minutes, sessions logged against your latest programme versus the
+    /// sessions it plans (adherence), mean pain during and the next morning. Per exercise: sets,
+    /// reps, time under load, and left/right asymmetry (flagged above 10%). At most 366 days.
+    #[user(get, "/me/stats", tag = "sessions")]
+    /// A user's progress (partner). As `GET /v1/me/stats`; needs `sessions:read`.
+    #[partner(partner_stats, "/users/{user_id}/stats", "sessions:read")]
+    #[openapi(
+        params(StatsQuery),
+        responses((status = 200, description = "Statistics.", body = crate::domain::sessions::stats::Stats)),
+    )]
+    pub async fn my_stats(
+        acting: Acting<need::SessionsRead>,
+        pool: web::Data<DbPool>,
+        q: Query<StatsQuery>,
+    ) -> Result<HttpResponse, ApiError> {
+        let to = q.to.map_or_else(db::now, utc);
+        let from = q.from.map_or(to - chrono::Duration::weeks(12), utc);
+        let body = sessions::stats::period(&pool, acting.authorize(&pool).await?, from, to).await?;
+        Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+            .json(body))
+    }
 }

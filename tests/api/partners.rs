@@ -431,3 +431,183 @@ async fn a_partner_without_a_grant_gets_the_request_error_first_then_403() {
     let unauthenticated = app.post_json(&path, &good).await;
     assert_problem(&unauthenticated, 401);
 }
+
+/// Every route a user has for their own data under `/v1/me/…` exists for a granted partner
+/// under `/v1/users/{user_id}/…`, with the same methods (the account itself and the user's
+/// grants are the user's alone).
+#[test]
+fn every_user_data_route_has_its_partner_twin() {
+    let api = serde_json::to_value(soleus_api::openapi::build_openapi()).unwrap();
+    let paths = api["paths"].as_object().unwrap();
+    let methods = |item: &Value| -> Vec<String> {
+        ["get", "post", "put", "patch", "delete"]
+            .into_iter()
+            .filter(|m| item.get(*m).is_some())
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut twins = 0;
+    for (path, item) in paths {
+        let Some(rest) = path.strip_prefix("/v1/me/") else {
+            continue;
+        };
+        if rest.starts_with("partner-grants") {
+            continue;
+        }
+        let twin = format!("/v1/users/{{user_id}}/{rest}");
+        let partner = paths
+            .get(&twin)
+            .unwrap_or_else(|| panic!("{path} has no partner twin {twin}"));
+        assert_eq!(methods(item), methods(partner), "{path} and {twin}");
+        for m in methods(partner) {
+            assert_eq!(partner[&m]["tags"][0], "partners", "{twin} {m}");
+            assert!(
+                partner[&m]["responses"].get("403").is_some(),
+                "{twin} {m} documents 403"
+            );
+        }
+        twins += 1;
+    }
+    assert!(twins >= 13, "{twins} twins");
+}
+
+/// A granted partner reads and writes through the twins exactly what the user would, and
+/// nothing of a user who granted it nothing.
+#[actix_web::test]
+async fn a_granted_partner_has_the_users_routes_for_that_user_only() {
+    let app = spawn_app().await;
+    let (user_id, user_token, _) = app.user("parity@example.com").await;
+    let (stranger_id, _, _) = app.user("parity-stranger@example.com").await;
+    let (pid, secret) = app.partner("programmes:read,programmes:write,sessions:read,sessions:write");
+    let token = app.partner_token(&pid, &secret, None).await.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let granted = app
+        .send_json_with(
+            "POST",
+            "/v1/me/partner-grants",
+            &user_token,
+            &json!({"partner_id": pid, "scopes": ["programmes:read", "programmes:write", "sessions:read", "sessions:write"]}),
+        )
+        .await;
+    assert_eq!(granted.status.as_u16(), 201);
+    let base = format!("/v1/users/{user_id}");
+
+    // A programme, adapted by the partner; its versions, diff and calendar.
+    let created = app
+        .send_json_with(
+            "POST",
+            &format!("{base}/programmes?auto_adapt=false"),
+            &token,
+            &request(),
+        )
+        .await;
+    assert_eq!(
+        created.status.as_u16(),
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let programme = created.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created.header("location"),
+        Some(format!("{base}/programmes/{programme}").as_str())
+    );
+    let adapt = app
+        .send_json_with(
+            "POST",
+            &format!("{base}/programmes/{programme}/adapt"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert!(
+        matches!(adapt.status.as_u16(), 200 | 201),
+        "{}",
+        String::from_utf8_lossy(&adapt.body)
+    );
+    for path in ["versions", "versions/1", "diff?from=1&to=1", "calendar.ics"] {
+        let res = app
+            .get_with(&format!("{base}/programmes/{programme}/{path}"), &token)
+            .await;
+        assert_eq!(
+            res.status.as_u16(),
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&res.body)
+        );
+    }
+
+    // A session: the Location the create gives is a route that answers, PATCH through it, and
+    // the user sees the partner's change.
+    let session = json!({"started_at": "2026-12-01T07:00:00Z", "duration_seconds": 600,
+                         "sets": [{"exercise_id": "seated-calf-raise", "set_number": 1, "side": "both", "reps": 20}]});
+    let created = app
+        .send_json_with("POST", &format!("{base}/sessions"), &token, &session)
+        .await;
+    assert_eq!(created.status.as_u16(), 201);
+    let location = created.header("location").unwrap().to_owned();
+    assert_eq!(app.get_with(&location, &token).await.status.as_u16(), 200);
+    let patched = app
+        .send_json_with("PATCH", &location, &token, &json!({"pain_next_morning": 2}))
+        .await;
+    assert_eq!(
+        patched.status.as_u16(),
+        200,
+        "{}",
+        String::from_utf8_lossy(&patched.body)
+    );
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let mine = app
+        .get_with(&format!("/v1/me/sessions/{id}"), &user_token)
+        .await
+        .json();
+    assert_eq!(mine["pain_next_morning"], 2);
+
+    // Assessments and stats.
+    let test = json!({"test": "single_leg_heel_raise", "performed_at": "2026-12-01T08:00:00Z", "left_reps": 20, "right_reps": 22});
+    let recorded = app
+        .send_json_with("POST", &format!("{base}/assessments"), &token, &test)
+        .await;
+    assert_eq!(
+        recorded.status.as_u16(),
+        201,
+        "{}",
+        String::from_utf8_lossy(&recorded.body)
+    );
+    assert_eq!(
+        app.get_with(&format!("{base}/assessments"), &token).await.json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.get_with(&format!("{base}/stats"), &token)
+            .await
+            .status
+            .as_u16(),
+        200
+    );
+
+    // The same routes for a user who granted nothing: 403, and nothing of theirs is touched.
+    for path in ["sessions", "stats", "assessments", "programmes"] {
+        assert_problem(
+            &app.get_with(&format!("/v1/users/{stranger_id}/{path}"), &token)
+                .await,
+            403,
+        );
+    }
+    assert_problem(
+        &app.delete_with(&format!("/v1/users/{stranger_id}/sessions/{id}"), &token)
+            .await,
+        403,
+    );
+    // And deleting through the twin leaves the user's tombstone.
+    assert_eq!(app.delete_with(&location, &token).await.status.as_u16(), 204);
+    assert_problem(
+        &app.get_with(&format!("/v1/me/sessions/{id}"), &user_token).await,
+        404,
+    );
+}
