@@ -35,6 +35,7 @@ when reporting a problem; send your own `X-Request-Id` (1-128 visible ASCII char
 
 #[derive(OpenApi)]
 #[openapi(
+    servers((url = "/", description = "This server (the document's own origin)")),
     info(
         title = "soleus-api",
         description = DESCRIPTION,
@@ -221,6 +222,12 @@ fn operations(
 /// 401 for every token-protected operation; 403 for a token of the wrong kind or scope, and
 /// for partners a missing grant.
 fn add_auth_responses(api: &mut utoipa::openapi::OpenApi) {
+    // Public operations say so (`security: []`), so no generator guesses.
+    for op in operations(api) {
+        if op.security.is_none() {
+            op.security = Some(Vec::new());
+        }
+    }
     let inline = |description: &str| RefOr::T(problem_response(description));
     for op in operations(api) {
         let schemes: Vec<String> = op

@@ -208,6 +208,22 @@ fn field_error(path: &str, message: &str) -> FieldError {
         "invalid"
     };
     let message = strip_position(message).replace('`', "'");
+    // chrono's parse errors say what went wrong, not what is wanted.
+    const DATE_TIME_ERRORS: [&str; 6] = [
+        "premature end of input",
+        "input contains invalid characters",
+        "trailing input",
+        "input is out of range",
+        "input is not enough for unique date and time",
+        "no possible date and time matching input",
+    ];
+    let message = if DATE_TIME_ERRORS.contains(&message.as_str()) {
+        format!(
+            "must be an RFC 3339 date-time with its UTC offset, e.g. 2026-12-07T07:30:00+01:00 ({message})"
+        )
+    } else {
+        message
+    };
     FieldError::new(if path.is_empty() { "body" } else { path }, code, message)
 }
 

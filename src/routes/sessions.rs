@@ -451,8 +451,40 @@ user_and_partner! {
 
 /// A JSON merge patch (RFC 7396) of a session's writable fields.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(value_type = SessionInput, example = json!({"pain_next_morning": 2, "notes": null}))]
+#[schema(value_type = SessionMergePatch, example = json!({"pain_next_morning": 2, "notes": null}))]
 pub struct SessionPatch(pub serde_json::Value);
+
+/// The fields a session merge patch may carry (RFC 7396): each is optional; a field left out
+/// is unchanged, `null` removes an optional one. The merged session must still be a valid
+/// `SessionInput` (422 naming the field otherwise). Documentation only: the body is merged as
+/// JSON, then read as `SessionInput`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct SessionMergePatch {
+    #[schema(nullable)]
+    programme_id: Option<String>,
+    #[schema(nullable, minimum = 1, maximum = 52)]
+    programme_week: Option<u16>,
+    #[schema(nullable, minimum = 1, maximum = 21)]
+    programme_session: Option<u16>,
+    started_at: Option<DateTime<FixedOffset>>,
+    #[schema(maximum = 86_400)]
+    duration_seconds: Option<u32>,
+    #[schema(nullable, maximum = 10)]
+    rpe: Option<u8>,
+    #[schema(nullable, maximum = 10)]
+    pain_during: Option<u8>,
+    #[schema(nullable, maximum = 10)]
+    pain_next_morning: Option<u8>,
+    #[schema(nullable, max_length = 2000)]
+    notes: Option<String>,
+    /// Replaces the list (merge patches replace arrays whole).
+    #[schema(max_items = 8)]
+    symptoms: Option<Vec<crate::domain::sessions::Symptom>>,
+    /// Replaces the list.
+    #[schema(max_items = 200)]
+    sets: Option<Vec<crate::domain::sessions::SessionSet>>,
+}
 
 impl Validate for SessionPatch {
     fn validate(&self) -> Result<(), validator::ValidationErrors> {

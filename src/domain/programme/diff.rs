@@ -16,9 +16,9 @@ pub struct FieldChange {
     pub week: u64,
     pub exercise_id: String,
     pub field: String,
-    #[schema(value_type = Object)]
+    /// The older value: a number, a string or an object (a load), as the field holds.
     pub from: Value,
-    #[schema(value_type = Object)]
+    /// The newer value, of the same kind.
     pub to: Value,
     /// The rule behind the change: the newer version's decision at the end of the week before.
     pub rule: Option<String>,

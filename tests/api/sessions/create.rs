@@ -330,3 +330,26 @@ async fn a_batch_applies_the_sync_rules_between_its_own_items_and_keeps_the_feed
         .collect();
     assert_eq!(order, [Some(6), Some(7), Some(6)], "{feed}");
 }
+
+/// What a client gets wrong most often, answered with what is wanted: a start time without its
+/// offset, and a set that does not say it was completed (it was).
+#[actix_web::test]
+async fn a_start_without_offset_says_what_is_wanted_and_sets_are_done_by_default() {
+    let app = spawn_app().await;
+    let (_, token, _) = app.user("defaults@example.com").await;
+    let no_offset = json!({"started_at": "2026-12-07T07:30:00", "duration_seconds": 600});
+    let res = app.post_session(&token, &no_offset).await;
+    let problem = assert_problem(&res, 422);
+    assert_eq!(problem["errors"][0]["field"], "started_at");
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("RFC 3339") && message.contains("+01:00"),
+        "{message}"
+    );
+
+    let minimal_set = json!({"started_at": "2026-12-07T07:30:00Z", "duration_seconds": 600,
+        "sets": [{"exercise_id": "seated-calf-raise", "set_number": 1, "side": "both", "reps": 20}]});
+    let res = app.post_session(&token, &minimal_set).await;
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(res.json()["sets"][0]["completed"], true);
+}
