@@ -35,6 +35,22 @@ impl Response {
     }
 }
 
+fn client() -> awc::Client {
+    awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .disable_redirects()
+        .finish()
+}
+
+/// A port nothing listens on now (for server processes the tests start).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}, None).await
 }
@@ -59,10 +75,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings), extra: Option<Ex
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
-        client: awc::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .disable_redirects()
-            .finish(),
+        client: client(),
         database_url,
         _pg: pg,
         _dir: dir,
@@ -74,10 +87,7 @@ impl TestApp {
     pub fn at(&self, address: String) -> TestApp {
         TestApp {
             address,
-            client: awc::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .disable_redirects()
-                .finish(),
+            client: client(),
             database_url: self.database_url.clone(),
             _pg: None,
             _dir: tempfile::tempdir().expect("temp dir"),

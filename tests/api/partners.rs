@@ -32,6 +32,17 @@ impl TestApp {
         (field("client_id:"), field("client_secret:"))
     }
 
+    /// A registered partner with these scopes, and an access token for all of them:
+    /// (client id, secret, token).
+    pub async fn partner_access(&self, scopes: &str) -> (String, String, String) {
+        let (id, secret) = self.partner(scopes);
+        let token = self.partner_token(&id, &secret, None).await.json()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (id, secret, token)
+    }
+
     pub async fn partner_token(
         &self,
         id: &str,
@@ -266,11 +277,7 @@ async fn a_partner_acts_only_under_an_active_grant_and_within_its_scopes() {
     let app = spawn_app().await;
     let (user_id, user_token, _) = app.user("member@example.com").await;
     let (other_id, other_token, _) = app.user("stranger@example.com").await;
-    let (pid, secret) = app.partner("programmes:read,programmes:write");
-    let token = app.partner_token(&pid, &secret, None).await.json()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (pid, secret, token) = app.partner_access("programmes:read,programmes:write").await;
     let read_only = app
         .partner_token(&pid, &secret, Some("programmes:read"))
         .await
@@ -407,11 +414,7 @@ async fn a_partner_acts_only_under_an_active_grant_and_within_its_scopes() {
 async fn a_partner_without_a_grant_gets_the_request_error_first_then_403() {
     let app = spawn_app().await;
     let (user_id, _, _) = app.user("order@example.com").await;
-    let (id, secret) = app.partner("sessions:read sessions:write");
-    let token = app.partner_token(&id, &secret, None).await.json()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_, _, token) = app.partner_access("sessions:read sessions:write").await;
     let path = format!("/v1/users/{user_id}/sessions");
     for _ in 0..20 {
         let bad = app
@@ -478,11 +481,9 @@ async fn a_granted_partner_has_the_users_routes_for_that_user_only() {
     let app = spawn_app().await;
     let (user_id, user_token, _) = app.user("parity@example.com").await;
     let (stranger_id, _, _) = app.user("parity-stranger@example.com").await;
-    let (pid, secret) = app.partner("programmes:read,programmes:write,sessions:read,sessions:write");
-    let token = app.partner_token(&pid, &secret, None).await.json()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (pid, _, token) = app
+        .partner_access("programmes:read,programmes:write,sessions:read,sessions:write")
+        .await;
     let granted = app
         .send_json_with(
             "POST",

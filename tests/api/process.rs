@@ -3,6 +3,8 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::helpers::free_port;
+
 const BIN: &str = env!("CARGO_BIN_EXE_soleus-api");
 
 fn run_with(vars: &[(&str, &str)]) -> std::process::Output {
@@ -33,14 +35,6 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_the_variable() {
             "{key}: {stderr}"
         );
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn healthcheck(port: u16) -> bool {

@@ -254,11 +254,7 @@ async fn an_idempotency_key_replays_the_first_response_and_refuses_a_different_b
 async fn a_batch_applies_the_sync_rules_between_its_own_items_and_keeps_the_feed_in_order() {
     let app = spawn_app().await;
     let (user_id, user_token, _) = app.user("bulk@example.com").await;
-    let (pid, secret) = app.partner("sessions:read,sessions:write");
-    let token = app.partner_token(&pid, &secret, None).await.json()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (pid, _, token) = app.partner_access("sessions:read,sessions:write").await;
     app.send_json_with(
         "POST",
         "/v1/me/partner-grants",

@@ -66,11 +66,7 @@ async fn a_user_never_sees_or_touches_another_users_sessions() {
 async fn partners_upsert_by_external_version_under_a_grant() {
     let app = spawn_app().await;
     let (user_id, user_token, _) = app.user("partnered@example.com").await;
-    let (pid, secret) = app.partner("sessions:read,sessions:write");
-    let token = app.partner_token(&pid, &secret, None).await.json()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (pid, secret, token) = app.partner_access("sessions:read,sessions:write").await;
     let read_only = app
         .partner_token(&pid, &secret, Some("sessions:read"))
         .await
