@@ -68,8 +68,10 @@ pub enum Knee {
     "left_reps": 22, "right_reps": 26, "surface": "incline", "knee": "straight"}))]
 pub struct AssessmentInput {
     pub test: TestKind,
-    /// RFC 3339 with the offset the client used.
-    pub performed_at: DateTime<FixedOffset>,
+    /// RFC 3339 with the offset the client used; default: when the server receives it (a test
+    /// was taken now unless dated). Stored results always carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performed_at: Option<DateTime<FixedOffset>>,
     #[validate(range(max = 200))]
     #[schema(maximum = 200)]
     pub left_reps: Option<u16>,
@@ -515,7 +517,7 @@ fn change(result: &AssessmentInput, previous: &AssessmentInput) -> Change {
     };
     Change {
         previous_value: before,
-        previous_performed_at: previous.performed_at,
+        previous_performed_at: previous.performed_at.unwrap_or_default(),
         delta,
         minimal_detectable_change: mdc,
         real_change: real,

@@ -151,10 +151,10 @@ pub fn adapt_stored(
     let mut retests = Vec::new();
     for a in assessments::all(conn, user_id)? {
         let input: AssessmentInput = read_json(&a.content)?;
+        let day = input.performed_at.unwrap_or_default().date_naive();
         if let (Some(test), Some(week)) = (
             input.heel_raise(),
-            to_week(week_of(start, input.performed_at.date_naive()))
-                .filter(|_| input.performed_at.date_naive() >= start),
+            to_week(week_of(start, day)).filter(|_| day >= start),
         ) {
             retests.push(HeelRaiseRetest {
                 week,

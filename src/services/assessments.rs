@@ -32,7 +32,7 @@ fn interpreted(
     for row in rows {
         let result: AssessmentInput = read_json(&row.content)?;
         let age = birth_year
-            .and_then(|y| u8::try_from(result.performed_at.year() - y).ok())
+            .and_then(|y| u8::try_from(result.performed_at?.year() - y).ok())
             .filter(|a| *a >= 18);
         let previous = out
             .iter()
@@ -62,7 +62,14 @@ fn load(conn: &mut db::AnyConnection, user_id: &str) -> Result<Vec<Assessment>, 
 }
 
 /// Stores a result (after the per-test field rules) and answers it interpreted.
-pub async fn record(pool: &DbPool, subject: Subject, input: AssessmentInput) -> Result<Assessment, ApiError> {
+pub async fn record(
+    pool: &DbPool,
+    subject: Subject,
+    mut input: AssessmentInput,
+) -> Result<Assessment, ApiError> {
+    let performed_at = *input
+        .performed_at
+        .get_or_insert_with(|| Utc::now().fixed_offset());
     let errors = input.check_fields();
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -71,7 +78,7 @@ pub async fn record(pool: &DbPool, subject: Subject, input: AssessmentInput) -> 
         id: uuid::Uuid::new_v4().to_string(),
         user_id: subject.user_id.clone(),
         test: input.test.as_str().to_owned(),
-        performed_at: input.performed_at.with_timezone(&Utc).naive_utc(),
+        performed_at: performed_at.with_timezone(&Utc).naive_utc(),
         content: write_json(&input)?,
         created_at: db::now(),
     };

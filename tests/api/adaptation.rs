@@ -498,3 +498,32 @@ async fn assessments_come_back_with_norms_change_asymmetry_and_level() {
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
     assert_problem(&app.get_with("/v1/me/assessments?test=vo2max", &token).await, 422);
 }
+
+/// A test was taken now unless dated: `performed_at` may be left out, and the stored result
+/// carries the moment the server received it.
+#[actix_web::test]
+async fn an_undated_assessment_is_dated_now() {
+    let app = spawn_app().await;
+    let (_, token, _) = app.user("undated@example.com").await;
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let res = app
+        .send_json_with(
+            "POST",
+            "/v1/me/assessments",
+            &token,
+            &json!({"test": "chair_stand_30s", "reps": 11}),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    let at: chrono::DateTime<chrono::FixedOffset> =
+        serde_json::from_value(res.json()["result"]["performed_at"].clone()).unwrap();
+    assert!(
+        at >= before && at <= chrono::Utc::now() + chrono::Duration::seconds(1),
+        "{at}"
+    );
+    let listed = app.get_with("/v1/me/assessments", &token).await.json();
+    assert_eq!(
+        listed["items"][0]["result"]["performed_at"],
+        res.json()["result"]["performed_at"]
+    );
+}
