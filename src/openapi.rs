@@ -255,6 +255,95 @@ fn add_auth_responses(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// Paths served from memory (the catalogue, metadata, keys, liveness, the pure engine): they
+/// answer without the database. Everything else can answer 503 while it is unavailable.
+const IN_MEMORY: [&str; 6] = [
+    "/v1/exercises",
+    "/v1/catalogue",
+    "/v1/meta",
+    "/v1/programmes/",
+    "/.well-known/",
+    "/healthz",
+];
+
+/// 503 (with `Retry-After`) on every operation that needs the database, and `X-Request-Id`
+/// on every response.
+fn add_storage_and_request_id(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::{ObjectBuilder, Type};
+    let integer = || ObjectBuilder::new().schema_type(Type::Integer).build();
+    let text = || ObjectBuilder::new().schema_type(Type::String).build();
+    let mut unavailable = problem_response(
+        "The database is temporarily unavailable or cannot take writes (a full disk, a read-only \
+         database, a saturated pool); retry after `Retry-After` seconds.",
+    );
+    unavailable.headers.insert(
+        "Retry-After".to_owned(),
+        RefOr::T(
+            HeaderBuilder::new()
+                .schema(Some(integer()))
+                .description(Some("Seconds to wait before retrying"))
+                .build(),
+        ),
+    );
+    api.components
+        .get_or_insert_with(Default::default)
+        .responses
+        .insert("ServiceUnavailable".to_owned(), RefOr::T(unavailable));
+    for (path, item) in api.paths.paths.iter_mut() {
+        if IN_MEMORY.iter().any(|p| path.starts_with(p)) {
+            continue;
+        }
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            op.responses
+                .responses
+                .entry("503".to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name("ServiceUnavailable")));
+        }
+    }
+    let request_id = || {
+        RefOr::T(
+            HeaderBuilder::new()
+                .schema(Some(text()))
+                .description(Some(
+                    "This request's id (yours, when you sent a valid `X-Request-Id`); quote it when reporting a problem.",
+                ))
+                .build(),
+        )
+    };
+    let inline = operations(api)
+        .flat_map(|op| op.responses.responses.values_mut())
+        .filter_map(|r| match r {
+            RefOr::T(response) => Some(response),
+            RefOr::Ref(_) => None,
+        });
+    for response in inline {
+        response
+            .headers
+            .entry("X-Request-Id".to_owned())
+            .or_insert_with(request_id);
+    }
+    if let Some(components) = api.components.as_mut() {
+        for response in components.responses.values_mut() {
+            if let RefOr::T(response) = response {
+                response
+                    .headers
+                    .entry("X-Request-Id".to_owned())
+                    .or_insert_with(request_id);
+            }
+        }
+    }
+}
+
 /// Builds the complete document without a database or a running server.
 pub fn build_openapi() -> utoipa::openapi::OpenApi {
     let (_app, mut api) = actix_web::App::new()
@@ -264,12 +353,48 @@ pub fn build_openapi() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     add_auth_responses(&mut api);
     add_common_responses(&mut api);
+    add_storage_and_request_id(&mut api);
     api
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn storage_operations_document_503_and_every_response_its_request_id() {
+        let api = serde_json::to_value(build_openapi()).unwrap_or_default();
+        let paths = api["paths"].as_object().cloned().unwrap_or_default();
+        let mut with_storage = 0;
+        for (path, item) in &paths {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let responses = op["responses"].as_object().cloned().unwrap_or_default();
+                let needs_db = path == "/v1/me"
+                    || path.starts_with("/v1/me/")
+                    || path.starts_with("/v1/users")
+                    || path.starts_with("/v1/auth");
+                if needs_db {
+                    with_storage += 1;
+                    assert!(responses.contains_key("503"), "{method} {path}");
+                }
+                for (status, response) in &responses {
+                    let headers = if response.get("$ref").is_some() {
+                        let name = response["$ref"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or_default();
+                        api["components"]["responses"][name]["headers"].clone()
+                    } else {
+                        response["headers"].clone()
+                    };
+                    assert!(headers.get("X-Request-Id").is_some(), "{method} {path} {status}");
+                }
+            }
+        }
+        assert!(with_storage > 30, "{with_storage}");
+    }
 
     #[test]
     fn every_operation_documents_a_500_problem() {
