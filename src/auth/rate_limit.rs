@@ -66,11 +66,16 @@ impl LoginLimiter {
         }
     }
 
-    fn keys(&self, account: &str, address: &str) -> [(String, u32); 2] {
+    /// The keys this attempt counts against; an unlimited one (`u32::MAX`, e.g. registration's
+    /// per-account side) is not counted at all, so it is no shared row every attempt locks.
+    fn keys(&self, account: &str, address: &str) -> Vec<(String, u32)> {
         [
             (format!("{}:account:{account}", self.name), self.per_account),
             (format!("{}:address:{address}", self.name), self.per_address),
         ]
+        .into_iter()
+        .filter(|(_, limit)| *limit != u32::MAX)
+        .collect()
     }
 
     /// Counts one attempt for `account` and `address` unless either has used its budget:
@@ -103,7 +108,8 @@ impl LoginLimiter {
 
     /// A success clears the account's failures and refunds the address its attempt.
     pub fn success_in(&self, counters: &mut impl Counters, account: &str, address: &str) -> QueryResult<()> {
-        let [(account_key, _), (address_key, _)] = self.keys(account, address);
+        let account_key = format!("{}:account:{account}", self.name);
+        let address_key = format!("{}:address:{address}", self.name);
         counters.remove(&account_key)?;
         if let Some((start, count)) = counters.get(&address_key)? {
             counters.put(&address_key, start, (count - 1).max(0))?;

@@ -160,6 +160,7 @@ pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
         )
     })?;
     let applied = run_migrations(&mut probe).context("DATABASE_URL: migrations failed")?;
+    check_feed_positions(&mut probe)?;
     tracing::info!(backend = manager.backend().as_str(), applied, "database ready");
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
@@ -168,6 +169,38 @@ pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
         .build(manager)
         .context("DATABASE_URL: cannot build the connection pool")?;
     Ok(pool)
+}
+
+/// PostgreSQL feed positions are transaction ids (see `repository::sessions`): a database
+/// restored into a new cluster (pg_dump, logical replication) restarts the counter below the
+/// stored positions, and new changes would sort before old ones. Refuse to start rather than
+/// skip changes silently. `pg_upgrade` and physical copies keep the counter.
+fn check_feed_positions(conn: &mut AnyConnection) -> anyhow::Result<()> {
+    #[derive(QueryableByName)]
+    struct Counter {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        next: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        stored: i64,
+    }
+    let AnyConnection::Postgresql(c) = conn else {
+        return Ok(());
+    };
+    let counter: Counter = diesel::sql_query(
+        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS next, \
+         COALESCE((SELECT MAX(seq) FROM sessions), 0) >> 20 AS stored",
+    )
+    .get_result(c)?;
+    anyhow::ensure!(
+        counter.next > counter.stored,
+        "DATABASE_URL: this PostgreSQL cluster's transaction counter ({}) is behind the change-feed \
+         positions stored in the database ({}): it was restored into a new cluster (pg_dump or logical \
+         replication), and new changes would sort before old ones. Move it with pg_upgrade or a physical \
+         copy instead (README, \"Running on PostgreSQL\").",
+        counter.next,
+        counter.stored
+    );
+    Ok(())
 }
 
 fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> {

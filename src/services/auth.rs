@@ -163,7 +163,10 @@ pub async fn login(
     tracing::info!(target: "audit", event = "login", account_id = %user.id, client = %address, "login");
     let state = std::sync::Arc::clone(auth);
     let tokens = db::run(pool, move |conn| issue_pair(conn, &state, &user.id, None)).await?;
-    auth.login_limiter.record_success(pool, &email, address).await?;
+    // The tokens exist: failed bookkeeping must not turn a good login into an error.
+    if let Err(e) = auth.login_limiter.record_success(pool, &email, address).await {
+        tracing::warn!(error = %e, "a successful login was not cleared from the throttle");
+    }
     Ok(tokens)
 }
 

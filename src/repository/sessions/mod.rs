@@ -220,16 +220,21 @@ pub fn insert_new(conn: &mut AnyConnection, row: &mut SessionRow) -> QueryResult
     }
 }
 
-/// Replaces the stored row (same id and owner).
+/// Replaces the stored row (same id and owner). `NotFound` when no row was replaced (a
+/// tombstone purged in between), so a write never reports a change it did not store.
 pub fn replace(conn: &mut AnyConnection, row: &SessionRow) -> QueryResult<()> {
-    diesel::update(
+    let replaced = diesel::update(
         sessions::table
             .find(&row.id)
             .filter(sessions::user_id.eq(&row.user_id)),
     )
     .set(row)
-    .execute(conn)
-    .map(drop)
+    .execute(conn)?;
+    if replaced == 1 {
+        Ok(())
+    } else {
+        Err(diesel::result::Error::NotFound)
+    }
 }
 
 /// Filters for a listing.
@@ -334,7 +339,8 @@ pub fn purge_tombstones(conn: &mut AnyConnection, before: NaiveDateTime) -> Quer
     crate::db::write_transaction(conn, |conn| {
         lock(conn, PURGED_KEY)?;
         let old = sessions::table
-            .filter(sessions::deleted.eq(true))
+            // Bare `deleted` (not `= true`) so SQLite can use the partial index `WHERE deleted`.
+            .filter(sessions::deleted)
             .filter(sessions::updated_at.lt(before));
         let max: Option<i64> = old.select(diesel::dsl::max(sessions::seq)).first(conn)?;
         let Some(max) = max else {

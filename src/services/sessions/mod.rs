@@ -262,9 +262,28 @@ pub async fn write(
                 .filter(|r| !r.deleted)
                 .ok_or_else(not_found)?;
             let current = Session::from_row(old.clone())?;
-            let input = make(&current)?;
+            let mut input = make(&current)?;
+            // A session's external id and version belong to the platform that logged it: a
+            // write from another source (the user's app, another partner) keeps them.
+            let foreign = old.source != subject.source_name();
+            if foreign {
+                let changed = input.external_id.is_some()
+                    && (input.external_id != old.external_id
+                        || input.external_version != old.external_version);
+                if changed {
+                    return Err(ApiError::invalid_field(
+                        "external_id",
+                        "source_owned",
+                        "belongs to the platform that logged this session; leave it out or unchanged",
+                    ));
+                }
+                (input.external_id, input.external_version) = (None, None);
+            }
             input.validate()?;
             sync::check_input(&shared, &subject, &input)?;
+            if foreign {
+                (input.external_id, input.external_version) = (old.external_id.clone(), old.external_version);
+            }
             // Preconditions after the body is known to be valid: a bad request is a 4xx about the
             // request, whatever the stored version.
             precondition(&current)?;

@@ -128,3 +128,62 @@ async fn partners_upsert_by_external_version_under_a_grant() {
         "garmin-123"
     );
 }
+
+/// A session a partner logged keeps its external id and version when the user's app changes
+/// it (a PATCH the next morning, a PUT without them), so the partner's next sync still finds
+/// it instead of creating a duplicate. Changing them from another source is refused.
+#[actix_web::test]
+async fn the_users_app_edits_a_partner_session_without_taking_its_external_id() {
+    let app = spawn_app().await;
+    let (user_id, user_token, _) = app.user("mixed@example.com").await;
+    let (pid, _, token) = app.partner_access("sessions:read,sessions:write").await;
+    app.send_json_with(
+        "POST",
+        "/v1/me/partner-grants",
+        &user_token,
+        &json!({"partner_id": pid, "scopes": ["sessions:read", "sessions:write"]}),
+    )
+    .await;
+    let mut logged = session(None, "2026-12-07T07:30:00Z");
+    logged["external_id"] = "garmin-7".into();
+    logged["external_version"] = 3.into();
+    let partner_path = format!("/v1/users/{user_id}/sessions");
+    let created = app.send_json_with("POST", &partner_path, &token, &logged).await;
+    assert_eq!(created.status.as_u16(), 201);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let mine = format!("/v1/me/sessions/{id}");
+
+    let patched = app
+        .send_json_with("PATCH", &mine, &user_token, &json!({"pain_next_morning": 2}))
+        .await;
+    assert_eq!(
+        patched.status.as_u16(),
+        200,
+        "{}",
+        String::from_utf8_lossy(&patched.body)
+    );
+    assert_eq!(
+        (
+            patched.json()["external_id"].as_str(),
+            patched.json()["external_version"].as_i64()
+        ),
+        (Some("garmin-7"), Some(3))
+    );
+
+    let put = app
+        .send_json_with("PUT", &mine, &user_token, &session(None, "2026-12-07T07:30:00Z"))
+        .await;
+    assert_eq!(put.status.as_u16(), 200, "{}", String::from_utf8_lossy(&put.body));
+    assert_eq!(put.json()["external_id"], "garmin-7");
+
+    let mut taken = session(None, "2026-12-07T07:30:00Z");
+    taken["external_id"] = "mine-now".into();
+    let refused = app.send_json_with("PUT", &mine, &user_token, &taken).await;
+    assert_eq!(assert_problem(&refused, 422)["errors"][0]["code"], "source_owned");
+
+    // The partner's next sync finds its session: ignored (same version), not a second row.
+    let again = app.send_json_with("POST", &partner_path, &token, &logged).await;
+    assert_eq!(again.json()["id"], id.as_str());
+    let listed = app.get_with("/v1/me/sessions", &user_token).await.json();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+}
