@@ -3,6 +3,14 @@
 //! must produce these columns.
 
 diesel::table! {
+    /// The change feed's purge horizon per user: the highest position of their purged tombstones.
+    feed_horizons (user_id) {
+        user_id -> Text,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
     /// Fixed-window counters of the login and registration limits, shared by all replicas.
     rate_counters (key) {
         key -> Text,

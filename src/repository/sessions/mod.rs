@@ -22,7 +22,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
-use crate::db::schema::{change_counters, sessions};
+use crate::db::schema::{change_counters, feed_horizons, sessions};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable, AsChangeset)]
 #[diesel(table_name = sessions, treat_none_as_null = true)]
@@ -323,32 +323,58 @@ pub fn lock(conn: &mut AnyConnection, user_id: &str) -> QueryResult<()> {
     crate::db::lock_key(conn, &format!("sessions:{user_id}"))
 }
 
-const PURGED_KEY: &str = "sessions_purged_seq";
+/// The lock purges serialise on (several replicas purge at once).
+const PURGE_LOCK: &str = "purge";
 
-/// The highest change position whose tombstone may have been purged (0 when none was).
-pub fn purge_horizon(conn: &mut AnyConnection) -> QueryResult<i64> {
-    Ok(crate::repository::app_meta::get(conn, PURGED_KEY)?
-        .and_then(|v| v.parse().ok())
+/// The highest change position of `user_id`'s tombstones purged so far (0 when none was).
+pub fn purge_horizon(conn: &mut AnyConnection, user_id: &str) -> QueryResult<i64> {
+    Ok(feed_horizons::table
+        .find(user_id)
+        .select(feed_horizons::seq)
+        .first(conn)
+        .optional()?
         .unwrap_or(0))
 }
 
-/// Deletes tombstones last changed before `before` and raises the purge horizon to the highest
-/// position deleted, so feed cursors older than that get 410. Returns how many were deleted.
-/// Purges serialise on one lock (replicas purge at once), so the horizon only ever rises.
+/// Deletes tombstones last changed before `before` and raises each affected user's purge
+/// horizon to the highest position deleted, so that user's feed cursors older than that get
+/// 410 (other users' cursors are untouched). Purges serialise on one lock, so a horizon only
+/// ever rises. Returns how many were deleted.
 pub fn purge_tombstones(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
     crate::db::write_transaction(conn, |conn| {
-        lock(conn, PURGED_KEY)?;
+        lock(conn, PURGE_LOCK)?;
         let old = sessions::table
             // Bare `deleted` (not `= true`) so SQLite can use the partial index `WHERE deleted`.
             .filter(sessions::deleted)
             .filter(sessions::updated_at.lt(before));
-        let max: Option<i64> = old.select(diesel::dsl::max(sessions::seq)).first(conn)?;
-        let Some(max) = max else {
+        let highest: Vec<(String, Option<i64>)> = old
+            .group_by(sessions::user_id)
+            .select((sessions::user_id, diesel::dsl::max(sessions::seq)))
+            .load(conn)?;
+        if highest.is_empty() {
             return Ok(0);
-        };
+        }
         let deleted = diesel::delete(old).execute(conn)?;
-        if max > purge_horizon(conn)? {
-            crate::repository::app_meta::put(conn, PURGED_KEY, &max.to_string())?;
+        for (user_id, max) in highest {
+            let Some(max) = max else { continue };
+            let current: Option<i64> = feed_horizons::table
+                .find(&user_id)
+                .select(feed_horizons::seq)
+                .first(conn)
+                .optional()?;
+            match current {
+                None => {
+                    diesel::insert_into(feed_horizons::table)
+                        .values((feed_horizons::user_id.eq(&user_id), feed_horizons::seq.eq(max)))
+                        .execute(conn)?;
+                }
+                Some(seen) if seen < max => {
+                    diesel::update(feed_horizons::table.find(&user_id))
+                        .set(feed_horizons::seq.eq(max))
+                        .execute(conn)?;
+                }
+                Some(_) => {}
+            }
         }
         Ok(deleted)
     })

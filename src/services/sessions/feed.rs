@@ -74,7 +74,7 @@ pub async fn changes(
     // a page that may lack purged deletions is answered 410, never returned.
     let (mut rows, horizon) = db::query(pool, move |conn| {
         let rows = repo::changes(conn, &subject.user_id, since, limit as i64 + 1)?;
-        Ok((rows, repo::purge_horizon(conn)?))
+        Ok((rows, repo::purge_horizon(conn, &subject.user_id)?))
     })
     .await?;
     if given.is_some() && seen_horizon < horizon && since < horizon {

@@ -205,3 +205,53 @@ async fn a_cursor_older_than_the_tombstone_retention_gets_410_and_a_full_resync_
         200
     );
 }
+
+/// The purge horizon is each user's own: a purge of one user's tombstones sends a 410 to
+/// that user's older cursors only, never to a quiet user who deleted nothing.
+#[actix_web::test]
+async fn another_users_purged_tombstones_do_not_invalidate_a_quiet_users_cursor() {
+    let app = spawn_app_with(
+        |s| {
+            s.tombstone_retention_days = 0;
+            s.tombstone_purge_interval = std::time::Duration::from_millis(50);
+        },
+        None,
+    )
+    .await;
+    let (_, busy, _) = app.user("busy@example.com").await;
+    let (_, quiet, _) = app.user("quiet@example.com").await;
+    app.post_session(&quiet, &session(None, "2026-12-01T07:00:00Z"))
+        .await;
+    let (_, quiet_cursor) = app.follow("/v1/me/changes", &quiet, None, 10).await;
+    let gone = app
+        .post_session(&busy, &session(None, "2026-12-02T07:00:00Z"))
+        .await
+        .json();
+    let (_, busy_cursor) = app.follow("/v1/me/changes", &busy, None, 10).await;
+    let path = format!("/v1/me/sessions/{}", gone["id"].as_str().unwrap());
+    assert_eq!(app.delete_with(&path, &busy).await.status.as_u16(), 204);
+
+    // Wait for the purge to reach the busy user's tombstone (their old cursor turns 410).
+    let mut busy_status = 200;
+    for _ in 0..100 {
+        busy_status = app
+            .get_with(&format!("/v1/me/changes?since={busy_cursor}"), &busy)
+            .await
+            .status
+            .as_u16();
+        if busy_status == 410 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(busy_status, 410, "the busy user's tombstone was purged");
+    let quiet_page = app
+        .get_with(&format!("/v1/me/changes?since={quiet_cursor}"), &quiet)
+        .await;
+    assert_eq!(
+        quiet_page.status.as_u16(),
+        200,
+        "{}",
+        String::from_utf8_lossy(&quiet_page.body)
+    );
+}
