@@ -53,7 +53,9 @@ pub fn revoke(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryRe
 
 /// Records a grant, replacing the user's active grant to the same partner.
 pub fn grant(conn: &mut AnyConnection, row: &GrantRow) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    // Two grants to one partner at once must not both stay active: they take turns.
+    crate::db::write_transaction(conn, |conn| {
+        crate::db::lock_key(conn, &format!("grant:{}:{}", row.user_id, row.partner_id))?;
         revoke_grants_to(conn, &row.user_id, &row.partner_id, row.created_at)?;
         diesel::insert_into(partner_grants::table)
             .values(row)
@@ -118,6 +120,8 @@ pub fn active_grant(
         .filter(partner_grants::revoked_at.is_null())
         .filter(partners::revoked_at.is_null())
         .select(partner_grants::all_columns)
+        // The newest, should an older race have left two active.
+        .order((partner_grants::created_at.desc(), partner_grants::id.desc()))
         .first(conn)
         .optional()
 }
