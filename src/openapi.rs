@@ -204,7 +204,14 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
 fn operations(
     api: &mut utoipa::openapi::OpenApi,
 ) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
-    api.paths.paths.values_mut().flat_map(|item| {
+    operations_at(api).map(|(_, op)| op)
+}
+
+/// Every operation of the document, with its path.
+fn operations_at(
+    api: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = (&String, &mut utoipa::openapi::path::Operation)> {
+    api.paths.paths.iter_mut().flat_map(|(path, item)| {
         [
             &mut item.get,
             &mut item.post,
@@ -215,6 +222,7 @@ fn operations(
         ]
         .into_iter()
         .flatten()
+        .map(move |op| (path, op))
     })
 }
 
@@ -222,18 +230,13 @@ fn operations(
 /// 401 for every token-protected operation; 403 for a token of the wrong kind or scope, and
 /// for partners a missing grant.
 fn add_auth_responses(api: &mut utoipa::openapi::OpenApi) {
-    // Public operations say so (`security: []`), so no generator guesses.
-    for op in operations(api) {
-        if op.security.is_none() {
-            op.security = Some(Vec::new());
-        }
-    }
     let inline = |description: &str| RefOr::T(problem_response(description));
     for op in operations(api) {
+        // Public operations say so (`security: []`), so no generator guesses.
         let schemes: Vec<String> = op
             .security
+            .get_or_insert_with(Vec::new)
             .iter()
-            .flatten()
             .filter_map(|requirement| serde_json::to_value(requirement).ok())
             .filter_map(|v| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()))
             .flatten()
@@ -290,20 +293,8 @@ fn add_storage_and_request_id(api: &mut utoipa::openapi::OpenApi) {
         .get_or_insert_with(Default::default)
         .responses
         .insert("ServiceUnavailable".to_owned(), RefOr::T(unavailable));
-    for (path, item) in api.paths.paths.iter_mut() {
-        if IN_MEMORY.iter().any(|p| path.starts_with(p)) {
-            continue;
-        }
-        for op in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
+    for (path, op) in operations_at(api) {
+        if !IN_MEMORY.iter().any(|p| path.starts_with(p)) {
             op.responses
                 .responses
                 .entry("503".to_owned())
