@@ -109,7 +109,8 @@ fn handlers_call_use_cases_not_storage_or_each_other() {
             "crate::repository",
             "db::run",
             "db::query",
-            "write_transaction",
+            "db::write",
+            "db::autocommit",
         ],
     );
     assert!(

@@ -125,11 +125,9 @@ impl LoginLimiter {
         address: &str,
     ) -> Result<Result<(), u64>, DbError> {
         let (limiter, account, address) = (self.clone(), account.to_owned(), address.to_owned());
-        db::run(pool, move |conn| {
-            db::write_transaction(conn, |conn| -> Result<_, DbError> {
-                limiter.lock(conn, &account, &address)?;
-                Ok(limiter.reserve_in(conn, &account, &address, db::now())?)
-            })
+        db::write(pool, move |conn| -> Result<_, DbError> {
+            limiter.lock(conn, &account, &address)?;
+            Ok(limiter.reserve_in(conn, &account, &address, db::now())?)
         })
         .await
     }
@@ -137,11 +135,9 @@ impl LoginLimiter {
     /// [`Self::success_in`] in the shared counters.
     pub async fn record_success(&self, pool: &DbPool, account: &str, address: &str) -> Result<(), DbError> {
         let (limiter, account, address) = (self.clone(), account.to_owned(), address.to_owned());
-        db::run(pool, move |conn| {
-            db::write_transaction(conn, |conn| -> Result<_, DbError> {
-                limiter.lock(conn, &account, &address)?;
-                Ok(limiter.success_in(conn, &account, &address)?)
-            })
+        db::write(pool, move |conn| -> Result<_, DbError> {
+            limiter.lock(conn, &account, &address)?;
+            Ok(limiter.success_in(conn, &account, &address)?)
         })
         .await
     }
@@ -157,7 +153,7 @@ impl LoginLimiter {
 /// Deletes windows older than `window`: they no longer limit anything.
 pub async fn purge_expired(pool: &DbPool, window: std::time::Duration) -> Result<usize, DbError> {
     let before = db::now() - Duration::from_std(window).unwrap_or(Duration::MAX);
-    db::query(pool, move |conn| rate_counters::purge(conn, before)).await
+    db::autocommit(pool, move |conn| rate_counters::purge(conn, before)).await
 }
 
 #[cfg(test)]

@@ -1,7 +1,13 @@
 //! Storage: one diesel code path over SQLite (embedded default) and PostgreSQL (production).
 //!
 //! Repository modules (one per resource) hold sync functions that take `&mut AnyConnection`.
-//! Handlers reach them only through [`run`], which moves the blocking work off the async workers.
+//! Use cases reach them only through [`run`]/[`query`] (reads) and [`write`]/[`write_query`]
+//! (a transaction that may write), which move the blocking work off the async workers.
+//!
+//! SQLite has one writer at a time, so its pool keeps one writer connection and many reader
+//! connections opened `query_only`: every write queues in the pool for that connection (a
+//! bounded wait that ends in a 503), and a write sent down the read path fails loudly in tests
+//! instead of racing the writer through SQLite's busy handler. PostgreSQL uses one pool for both.
 
 pub mod schema;
 
@@ -45,7 +51,20 @@ pub enum AnyConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
-pub type DbPool = r2d2::Pool<Manager>;
+/// The connection pools: one for reads and one for writes (the same pool on PostgreSQL; on
+/// SQLite a single writer connection beside read-only readers).
+#[derive(Clone)]
+pub struct DbPool {
+    reads: r2d2::Pool<Manager>,
+    writes: r2d2::Pool<Manager>,
+}
+
+impl DbPool {
+    /// A connection that may write, outside the request path (start-up, the CLI, tests).
+    pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, r2d2::PoolError> {
+        self.writes.get()
+    }
+}
 
 /// Which engine a `DATABASE_URL` selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -78,6 +97,8 @@ impl Backend {
 pub struct Manager {
     url: String,
     backend: Backend,
+    /// SQLite readers are opened `query_only`, so only the writer connection can write.
+    read_only: bool,
 }
 
 impl Manager {
@@ -85,6 +106,14 @@ impl Manager {
         Self {
             url: url.to_owned(),
             backend: Backend::from_url(url),
+            read_only: false,
+        }
+    }
+
+    fn readers(&self) -> Self {
+        Self {
+            read_only: true,
+            ..Self::new(&self.url)
         }
     }
 
@@ -107,6 +136,10 @@ impl ManageConnection for Manager {
                     diesel::SqliteConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(r2d2::Error::QueryError)?;
+                if self.read_only {
+                    conn.batch_execute("PRAGMA query_only = ON")
+                        .map_err(r2d2::Error::QueryError)?;
+                }
                 Ok(AnyConnection::Sqlite(conn))
             }
         }
@@ -162,13 +195,27 @@ pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
     let applied = run_migrations(&mut probe).context("DATABASE_URL: migrations failed")?;
     check_feed_positions(&mut probe)?;
     tracing::info!(backend = manager.backend().as_str(), applied, "database ready");
-    let pool = r2d2::Pool::builder()
-        .max_size(max_size)
-        .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(5))
-        .build(manager)
-        .context("DATABASE_URL: cannot build the connection pool")?;
-    Ok(pool)
+    let build = |manager: Manager, size: u32| {
+        r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .build(manager)
+            .context("DATABASE_URL: cannot build the connection pool")
+    };
+    Ok(match manager.backend() {
+        Backend::Postgres => {
+            let pool = build(manager, max_size)?;
+            DbPool {
+                reads: pool.clone(),
+                writes: pool,
+            }
+        }
+        Backend::Sqlite => DbPool {
+            reads: build(manager.readers(), max_size)?,
+            writes: build(manager, 1)?,
+        },
+    })
 }
 
 /// PostgreSQL feed positions are transaction ids (see `repository::sessions`): a database
@@ -231,12 +278,67 @@ fn sqlite_path(url: &str) -> &Path {
     Path::new(path.split('?').next().unwrap_or(path))
 }
 
-/// Runs `f` with a pooled connection on the blocking thread pool, inside the caller's tracing
-/// span (so what storage logs carries the request id). The error type is the caller's: any
-/// type a [`DbError`] converts into.
-///
-/// Use [`write_transaction`] inside `f` when several statements must succeed together.
+/// Runs `f` with a pooled read connection on the blocking thread pool, inside the caller's
+/// tracing span (so what storage logs carries the request id). The error type is the caller's:
+/// any type a [`DbError`] converts into. On SQLite the connection refuses writes: use [`write`].
 pub async fn run<T, E, F>(pool: &DbPool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    blocking(&pool.reads, f).await
+}
+
+/// [`run`] for a closure of plain diesel queries.
+pub async fn query<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut AnyConnection) -> QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| f(conn).map_err(DbError::Query)).await
+}
+
+/// Runs `f` in one transaction on a connection that may write: all of it commits, or none
+/// of it (an `Err` rolls back). On SQLite it first takes the write lock (see
+/// [`lock_for_write`]), and waits for the single writer connection at most the pool's
+/// timeout, which answers 503.
+pub async fn write<T, E, F>(pool: &DbPool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+{
+    blocking(&pool.writes, move |conn| {
+        conn.transaction(|conn| {
+            lock_for_write(conn)?;
+            f(conn)
+        })
+    })
+    .await
+}
+
+/// Runs `f` on a connection that may write, outside a transaction: for a single statement,
+/// which is atomic by itself and costs one round trip on PostgreSQL. Several statements that
+/// must succeed together belong in [`write`].
+pub async fn autocommit<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut AnyConnection) -> QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    blocking(&pool.writes, move |conn| f(conn).map_err(DbError::Query)).await
+}
+
+/// [`write`] for a closure of plain diesel queries.
+pub async fn write_query<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut AnyConnection) -> QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    write(pool, move |conn| f(conn).map_err(DbError::Query)).await
+}
+
+async fn blocking<T, E, F>(pool: &r2d2::Pool<Manager>, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
@@ -251,15 +353,6 @@ where
     })
     .await
     .map_err(DbError::Blocking)?
-}
-
-/// [`run`] for a closure of plain diesel queries.
-pub async fn query<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
-where
-    F: FnOnce(&mut AnyConnection) -> QueryResult<T> + Send + 'static,
-    T: Send + 'static,
-{
-    run(pool, move |conn| f(conn).map_err(DbError::Query)).await
 }
 
 impl AnyConnection {
@@ -283,14 +376,14 @@ pub fn now() -> chrono::NaiveDateTime {
 /// cannot wait for the write lock (SQLite answers "database is locked" at once rather than risk
 /// a deadlock), so write transactions take the lock with a no-op write before anything else.
 /// PostgreSQL locks rows and needs nothing.
-pub fn lock_for_write(conn: &mut AnyConnection) -> QueryResult<()> {
+fn lock_for_write(conn: &mut AnyConnection) -> QueryResult<()> {
     if let AnyConnection::Sqlite(c) = conn {
         c.batch_execute("UPDATE app_meta SET value = value WHERE 0")?;
     }
     Ok(())
 }
 
-/// Serialises the transactions that take the same `key` until they end. PostgreSQL: a
+/// Serialises the [`write`]s that take the same `key` until they end. PostgreSQL: a
 /// transaction-scoped advisory lock on the key's hash, so other keys never wait. SQLite has
 /// one writer at a time: the key is moot, and this takes the write lock up front (see
 /// [`lock_for_write`]).
@@ -306,29 +399,12 @@ pub fn lock_key(conn: &mut AnyConnection, key: &str) -> QueryResult<()> {
     }
 }
 
-/// Runs `f` in a transaction. On SQLite, write transactions of this process first queue on an
-/// in-process lock: SQLite has one writer at a time, and a writer that finds the database
-/// locked sleeps in growing steps (up to 100 ms) before retrying, which put 100-200 ms on the
-/// slowest writes under load. Queued here, each starts as soon as the previous one commits.
-pub fn write_transaction<T, E>(
-    conn: &mut AnyConnection,
-    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
-) -> Result<T, E>
-where
-    E: From<diesel::result::Error>,
-{
-    static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = matches!(conn, AnyConnection::Sqlite(_)).then(|| {
-        SQLITE_WRITER
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    });
-    conn.transaction(f)
-}
-
 /// Whether the database answers and takes a write (see [`check_ready`]); which engine it is.
 pub async fn ready(pool: &DbPool) -> Result<Backend, DbError> {
-    query(pool, |conn| check_ready(conn).map(|_| conn.backend())).await
+    blocking(&pool.writes, |conn| {
+        check_ready(conn).map(|_| conn.backend()).map_err(DbError::Query)
+    })
+    .await
 }
 
 /// Is the database reachable and migrated? Used by `/readyz`.
@@ -416,6 +492,53 @@ mod tests {
             merged.windows(2).all(|w| w[0] < w[1]),
             "in version order: {merged:?}"
         );
+    }
+
+    /// SQLite: a write sent down the read path fails at once (it cannot race the writer
+    /// through the busy handler), and writes from many tasks at once all land, in turn.
+    #[actix_web::test]
+    async fn sqlite_reads_cannot_write_and_writes_take_turns() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let url = dir.path().join("db.sqlite").to_string_lossy().into_owned();
+        let pool = connect(&url, 4)?;
+        let put = |key: String| {
+            move |conn: &mut AnyConnection| {
+                diesel::insert_into(schema::app_meta::table)
+                    .values((
+                        schema::app_meta::key.eq(key),
+                        schema::app_meta::value.eq(""),
+                        schema::app_meta::updated_at.eq(now()),
+                    ))
+                    .execute(conn)
+            }
+        };
+        let refused = query(&pool, put("through-a-reader".into())).await;
+        assert!(
+            matches!(&refused, Err(DbError::Query(e)) if e.to_string().contains("readonly")),
+            "{refused:?}"
+        );
+        let writes = (0..64).map(|n| {
+            let pool = pool.clone();
+            let put = put(format!("key-{n}"));
+            async move {
+                match n % 3 {
+                    0 => write_query(&pool, put).await,
+                    1 => autocommit(&pool, put).await,
+                    _ => write(&pool, move |c| put(c).map_err(DbError::Query)).await,
+                }
+            }
+        });
+        let results = futures_util::future::join_all(writes).await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let stored: i64 = query(&pool, |c| {
+            schema::app_meta::table
+                .filter(schema::app_meta::key.like("key-%"))
+                .count()
+                .get_result(c)
+        })
+        .await?;
+        assert_eq!(stored, 64);
+        Ok(())
     }
 
     #[test]

@@ -74,7 +74,7 @@ where
     )));
     let claim = {
         let (owner, key, hash) = (owner.clone(), key.clone(), hash.clone());
-        db::run(pool, move |conn| -> Result<Claim, ApiError> {
+        db::write(pool, move |conn| -> Result<Claim, ApiError> {
             let now = db::now();
             for _ in 0..2 {
                 match idempotency::find(conn, &owner, &key)? {
@@ -124,7 +124,7 @@ where
         Ok(response) if response.status().is_success() => response,
         other => {
             let (owner, key) = (owner.clone(), key.clone());
-            db::query(pool, move |conn| idempotency::release(conn, &owner, &key)).await?;
+            db::autocommit(pool, move |conn| idempotency::release(conn, &owner, &key)).await?;
             return other;
         }
     };
@@ -150,7 +150,7 @@ where
         created_at: db::now(),
     };
     let row = stored.clone();
-    db::query(pool, move |conn| {
+    db::autocommit(pool, move |conn| {
         idempotency::complete(conn, &row.owner, &row.key, row.status, &row.headers, &row.body)
     })
     .await?;

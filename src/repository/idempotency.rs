@@ -24,7 +24,9 @@ pub fn find(conn: &mut AnyConnection, owner: &str, key: &str) -> QueryResult<Opt
 
 /// Claims the key for a new request; `false` when someone holds it already.
 pub fn claim(conn: &mut AnyConnection, row: &KeyRow) -> QueryResult<bool> {
-    match diesel::insert_into(keys::table).values(row).execute(conn) {
+    // In its own savepoint: on PostgreSQL a refused insert would otherwise abort the caller's
+    // transaction, and the caller reads the winner's row next.
+    match conn.transaction(|conn| diesel::insert_into(keys::table).values(row).execute(conn)) {
         Ok(_) => Ok(true),
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
             Ok(false)

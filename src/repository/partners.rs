@@ -54,14 +54,12 @@ pub fn revoke(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryRe
 /// Records a grant, replacing the user's active grant to the same partner.
 pub fn grant(conn: &mut AnyConnection, row: &GrantRow) -> QueryResult<()> {
     // Two grants to one partner at once must not both stay active: they take turns.
-    crate::db::write_transaction(conn, |conn| {
-        crate::db::lock_key(conn, &format!("grant:{}:{}", row.user_id, row.partner_id))?;
-        revoke_grants_to(conn, &row.user_id, &row.partner_id, row.created_at)?;
-        diesel::insert_into(partner_grants::table)
-            .values(row)
-            .execute(conn)
-            .map(drop)
-    })
+    crate::db::lock_key(conn, &format!("grant:{}:{}", row.user_id, row.partner_id))?;
+    revoke_grants_to(conn, &row.user_id, &row.partner_id, row.created_at)?;
+    diesel::insert_into(partner_grants::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
 }
 
 fn revoke_grants_to(

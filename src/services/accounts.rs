@@ -119,7 +119,7 @@ pub async fn update(pool: &DbPool, subject: Subject, p: ProfileChanges) -> Resul
         preferred_days: p.preferred_days.map(|d| d.map(i32::from)),
         updated_at: Some(db::now()),
     };
-    let row = db::query(pool, move |conn| {
+    let row = db::write_query(pool, move |conn| {
         users::update_profile(conn, &subject.user_id, &changes)
     })
     .await?;
@@ -128,6 +128,6 @@ pub async fn update(pool: &DbPool, subject: Subject, p: ProfileChanges) -> Resul
 
 /// Deletes the account and everything stored for it.
 pub async fn delete(pool: &DbPool, subject: Subject) -> Result<(), ApiError> {
-    let deleted = db::query(pool, move |conn| users::delete(conn, &subject.user_id)).await?;
+    let deleted = db::autocommit(pool, move |conn| users::delete(conn, &subject.user_id)).await?;
     if deleted { Ok(()) } else { Err(gone()) }
 }

@@ -216,7 +216,7 @@ pub async fn after_session_write(
     };
     let (user_id, programme_id) = (user_id.to_owned(), programme_id.to_owned());
     let catalogue = Arc::clone(catalogue);
-    let result = db::run(pool, move |conn| -> Result<(), ApiError> {
+    let result = db::write(pool, move |conn| -> Result<(), ApiError> {
         let Some(row) = programmes::find(conn, &user_id, &programme_id)? else {
             return Ok(());
         };
@@ -247,17 +247,15 @@ pub async fn adapt_now(
     id: String,
 ) -> Result<(bool, ProgrammeVersion), ApiError> {
     let catalogue = Arc::clone(catalogue);
-    let (created, row) = db::run(pool, move |conn| {
-        db::write_transaction(conn, |conn| -> Result<(bool, VersionRow), ApiError> {
-            let row = programmes::find(conn, &subject.user_id, &id)?.ok_or_else(not_found)?;
-            adapt_stored(
-                conn,
-                &catalogue,
-                &row,
-                VersionCause::Adapt,
-                Utc::now().date_naive(),
-            )
-        })
+    let (created, row) = db::write(pool, move |conn| -> Result<(bool, VersionRow), ApiError> {
+        let row = programmes::find(conn, &subject.user_id, &id)?.ok_or_else(not_found)?;
+        adapt_stored(
+            conn,
+            &catalogue,
+            &row,
+            VersionCause::Adapt,
+            Utc::now().date_naive(),
+        )
     })
     .await?;
     Ok((created, version_body(row)?))

@@ -83,7 +83,7 @@ pub async fn record(
         created_at: db::now(),
     };
     let id = row.id.clone();
-    let all = db::run(pool, move |conn| {
+    let all = db::write(pool, move |conn| {
         repo::insert(conn, &row)?;
         load(conn, &subject.user_id)
     })

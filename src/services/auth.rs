@@ -3,7 +3,6 @@
 //! on the hashing thread while no database connection is held.
 
 use chrono::{Duration, Utc};
-use diesel::Connection as _;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -106,7 +105,7 @@ pub async fn register(
         .await
         .map_err(|_| busy())?
         .map_err(ApiError::Internal)?;
-    let row = db::run(pool, move |conn| -> Result<UserRow, ApiError> {
+    let row = db::write(pool, move |conn| -> Result<UserRow, ApiError> {
         let now = crate::db::now();
         let row = UserRow {
             id: uuid::Uuid::new_v4().to_string(),
@@ -162,7 +161,7 @@ pub async fn login(
     };
     tracing::info!(target: "audit", event = "login", account_id = %user.id, client = %address, "login");
     let state = std::sync::Arc::clone(auth);
-    let tokens = db::run(pool, move |conn| issue_pair(conn, &state, &user.id, None)).await?;
+    let tokens = db::write(pool, move |conn| issue_pair(conn, &state, &user.id, None)).await?;
     // The tokens exist: failed bookkeeping must not turn a good login into an error.
     if let Err(e) = auth.login_limiter.record_success(pool, &email, address).await {
         tracing::warn!(error = %e, "a successful login was not cleared from the throttle");
@@ -188,56 +187,53 @@ pub async fn refresh(
     }
     let hash = tokens::hash_refresh_token(refresh_token);
     let state = std::sync::Arc::clone(auth);
-    let outcome = db::run(pool, move |conn| -> Result<Outcome, ApiError> {
-        conn.transaction(|conn| {
-            db::lock_for_write(conn)?;
-            let now = crate::db::now();
-            let Some(mut row) = refresh_tokens::find_by_hash(conn, &hash)? else {
-                return Ok(Outcome::Invalid("The refresh token is not valid."));
-            };
-            if row.revoked_at.is_some() {
-                return Ok(Outcome::Invalid(
-                    "The refresh token has been revoked; log in again.",
-                ));
-            }
-            if row.used_at.is_none() {
-                if refresh_tokens::mark_used(conn, &row.id, now)? {
-                    if row.expires_at <= now {
-                        return Ok(Outcome::Invalid(
-                            "The refresh token has expired; log in again.",
-                        ));
-                    }
-                    return issue_pair(conn, &state, &row.user_id, Some(row.family_id))
-                        .map(Outcome::Issued);
+    let outcome = db::write(pool, move |conn| -> Result<Outcome, ApiError> {
+        let now = crate::db::now();
+        let Some(mut row) = refresh_tokens::find_by_hash(conn, &hash)? else {
+            return Ok(Outcome::Invalid("The refresh token is not valid."));
+        };
+        if row.revoked_at.is_some() {
+            return Ok(Outcome::Invalid(
+                "The refresh token has been revoked; log in again.",
+            ));
+        }
+        if row.used_at.is_none() {
+            if refresh_tokens::mark_used(conn, &row.id, now)? {
+                if row.expires_at <= now {
+                    return Ok(Outcome::Invalid(
+                        "The refresh token has expired; log in again.",
+                    ));
                 }
-                // A parallel refresh spent it first (PostgreSQL runs both at once): read what it
-                // wrote, then treat this one as the retry it is.
-                let Some(fresh) = refresh_tokens::find_by_hash(conn, &hash)? else {
-                    return Ok(Outcome::Invalid("The refresh token is not valid."));
-                };
-                row = fresh;
-            }
-            // A retry within the grace window, before the login moved on: a new pair in the same
-            // family, and nothing revoked (two parallel refreshes must not log the user out).
-            let grace =
-                chrono::Duration::seconds(i64::try_from(state.config.refresh_grace_secs).unwrap_or(0));
-            if let Some(used) = row.used_at
-                && row.revoked_at.is_none()
-                && now - used <= grace
-                && row.expires_at > now
-                && !refresh_tokens::family_used_since(conn, &row.family_id, &row.id, used)?
-            {
-                tracing::info!(family = %row.family_id, "refresh token retried within the grace window");
                 return issue_pair(conn, &state, &row.user_id, Some(row.family_id))
                     .map(Outcome::Issued);
             }
-            // Reuse: someone else may hold a copy. End the whole login (RFC 9700 §4.14.2).
-            refresh_tokens::revoke_family(conn, &row.family_id, now)?;
-            tracing::warn!(target: "audit", event = "refresh_reuse", account_id = %row.user_id, family = %row.family_id, "refresh token reuse: family revoked");
-            Ok(Outcome::Invalid(
-                "The refresh token was already used; every session of this login is revoked. Log in again.",
-            ))
-        })
+            // A parallel refresh spent it first (PostgreSQL runs both at once): read what it
+            // wrote, then treat this one as the retry it is.
+            let Some(fresh) = refresh_tokens::find_by_hash(conn, &hash)? else {
+                return Ok(Outcome::Invalid("The refresh token is not valid."));
+            };
+            row = fresh;
+        }
+        // A retry within the grace window, before the login moved on: a new pair in the same
+        // family, and nothing revoked (two parallel refreshes must not log the user out).
+        let grace =
+            chrono::Duration::seconds(i64::try_from(state.config.refresh_grace_secs).unwrap_or(0));
+        if let Some(used) = row.used_at
+            && row.revoked_at.is_none()
+            && now - used <= grace
+            && row.expires_at > now
+            && !refresh_tokens::family_used_since(conn, &row.family_id, &row.id, used)?
+        {
+            tracing::info!(family = %row.family_id, "refresh token retried within the grace window");
+            return issue_pair(conn, &state, &row.user_id, Some(row.family_id))
+                .map(Outcome::Issued);
+        }
+        // Reuse: someone else may hold a copy. End the whole login (RFC 9700 §4.14.2).
+        refresh_tokens::revoke_family(conn, &row.family_id, now)?;
+        tracing::warn!(target: "audit", event = "refresh_reuse", account_id = %row.user_id, family = %row.family_id, "refresh token reuse: family revoked");
+        Ok(Outcome::Invalid(
+            "The refresh token was already used; every session of this login is revoked. Log in again.",
+        ))
     })
     .await?;
     match outcome {
@@ -250,7 +246,7 @@ pub async fn refresh(
 /// ignored, so a retried logout is harmless.
 pub async fn logout(pool: &DbPool, refresh_token: &str) -> Result<(), ApiError> {
     let hash = tokens::hash_refresh_token(refresh_token);
-    db::run(pool, move |conn| -> Result<(), ApiError> {
+    db::write(pool, move |conn| -> Result<(), ApiError> {
         if let Some(row) = refresh_tokens::find_by_hash(conn, &hash)? {
             refresh_tokens::revoke_family(conn, &row.family_id, crate::db::now())?;
         }

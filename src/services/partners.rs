@@ -138,7 +138,7 @@ pub async fn grant(
         ));
     }
     let account = subject.user_id.clone();
-    let grant = db::run(pool, move |conn| -> Result<Grant, ApiError> {
+    let grant = db::write(pool, move |conn| -> Result<Grant, ApiError> {
         let partner = partners::find(conn, &partner_id)?
             .filter(|p| p.revoked_at.is_none())
             .ok_or_else(|| {
@@ -179,7 +179,7 @@ pub async fn grants(pool: &DbPool, subject: Subject) -> Result<Vec<Grant>, ApiEr
 /// Revokes one of the subject's active grants; it takes effect on the partner's next request.
 pub async fn revoke(pool: &DbPool, subject: Subject, grant_id: String) -> Result<(), ApiError> {
     let (account, grant) = (subject.user_id.clone(), grant_id.clone());
-    let revoked = db::query(pool, move |conn| {
+    let revoked = db::write_query(pool, move |conn| {
         partners::revoke_grant(conn, &subject.user_id, &grant_id, db::now())
     })
     .await?;

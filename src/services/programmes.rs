@@ -136,7 +136,7 @@ pub async fn create(
         auto_adapt,
     };
     let stored = row.clone();
-    db::query(pool, move |conn| repo::insert(conn, &stored)).await?;
+    db::write_query(pool, move |conn| repo::insert(conn, &stored)).await?;
     StoredProgramme::from_row(row)
 }
 
@@ -159,7 +159,7 @@ pub async fn get(pool: &DbPool, subject: Subject, id: String) -> Result<StoredPr
 }
 
 pub async fn delete(pool: &DbPool, subject: Subject, id: String) -> Result<(), ApiError> {
-    let deleted = db::query(pool, move |conn| repo::delete(conn, &subject.user_id, &id)).await?;
+    let deleted = db::autocommit(pool, move |conn| repo::delete(conn, &subject.user_id, &id)).await?;
     if deleted { Ok(()) } else { Err(not_found()) }
 }
 

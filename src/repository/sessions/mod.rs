@@ -212,7 +212,7 @@ pub fn insert_new(conn: &mut AnyConnection, row: &mut SessionRow) -> QueryResult
                 .get_result(c)?;
             Ok(())
         }
-        AnyConnection::Sqlite(_) => crate::db::write_transaction(conn, |conn| {
+        AnyConnection::Sqlite(_) => conn.transaction(|conn| {
             lock(conn, &row.user_id)?;
             row.seq = next_position(conn)?;
             insert(conn, row)
@@ -341,7 +341,7 @@ pub fn purge_horizon(conn: &mut AnyConnection, user_id: &str) -> QueryResult<i64
 /// 410 (other users' cursors are untouched). Purges serialise on one lock, so a horizon only
 /// ever rises. Returns how many were deleted.
 pub fn purge_tombstones(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
-    crate::db::write_transaction(conn, |conn| {
+    {
         lock(conn, PURGE_LOCK)?;
         let old = sessions::table
             // Bare `deleted` (not `= true`) so SQLite can use the partial index `WHERE deleted`.
@@ -377,7 +377,7 @@ pub fn purge_tombstones(conn: &mut AnyConnection, before: NaiveDateTime) -> Quer
             }
         }
         Ok(deleted)
-    })
+    }
 }
 
 /// A programme's live sessions, oldest first (what adaptation replays).

@@ -107,11 +107,9 @@ async fn locked<T: Send + 'static>(
     user_id: String,
     f: impl FnOnce(&mut db::AnyConnection) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    db::run(pool, move |conn| {
-        db::write_transaction(conn, |conn| {
-            repo::lock(conn, &user_id)?;
-            f(conn)
-        })
+    db::write(pool, move |conn| {
+        repo::lock(conn, &user_id)?;
+        f(conn)
     })
     .await
 }
@@ -133,7 +131,7 @@ pub async fn create(
     let (result, row) = match sync::fresh(&subject, &input) {
         // Nothing to look up first: one statement on PostgreSQL.
         Some(mut row) => {
-            db::run(pool, move |conn| -> Result<_, ApiError> {
+            db::autocommit(pool, move |conn| {
                 repo::insert_new(conn, &mut row)?;
                 Ok((SyncResult::Created, row))
             })
@@ -344,5 +342,5 @@ pub async fn remove(
 /// Deletes tombstones older than the retention window; run periodically by the server.
 pub async fn purge_tombstones(pool: &DbPool, retention: Retention) -> Result<usize, ApiError> {
     let before = db::now() - retention.0;
-    Ok(db::query(pool, move |conn| repo::purge_tombstones(conn, before)).await?)
+    Ok(db::write_query(pool, move |conn| repo::purge_tombstones(conn, before)).await?)
 }
