@@ -59,6 +59,8 @@ pub struct Settings {
     pub min_client_version: String,
     /// `SOLEUS_LOG_FORMAT`: `json` (default) or `pretty`.
     pub log_format: LogFormat,
+    /// `SOLEUS_MAX_PROGRAMMES_PER_USER` (100) and `SOLEUS_MAX_ASSESSMENTS_PER_USER` (1000).
+    pub quotas: crate::services::Quotas,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +156,23 @@ impl Settings {
                 refresh_grace_secs: parse(&get, "SOLEUS_REFRESH_GRACE_SECS", 10, "a number of seconds")?,
             },
             jwt_private_key_file: jwt_key.map_or_else(|| data_dir.join("jwt-ed25519.pem"), PathBuf::from),
+            quotas: {
+                let default = crate::services::Quotas::default();
+                crate::services::Quotas {
+                    programmes: parse(
+                        &get,
+                        "SOLEUS_MAX_PROGRAMMES_PER_USER",
+                        default.programmes,
+                        "a number",
+                    )?,
+                    assessments: parse(
+                        &get,
+                        "SOLEUS_MAX_ASSESSMENTS_PER_USER",
+                        default.assessments,
+                        "a number",
+                    )?,
+                }
+            },
             min_client_version: get("SOLEUS_MIN_CLIENT_VERSION").unwrap_or_else(|| "1.0.0".into()),
             log_format: match get("SOLEUS_LOG_FORMAT").as_deref() {
                 None | Some("json") => LogFormat::Json,
@@ -193,6 +212,7 @@ impl Settings {
             shutdown_timeout: Duration::from_secs(1),
             min_client_version: "1.0.0".into(),
             log_format: LogFormat::Json,
+            quotas: crate::services::Quotas::default(),
         }
     }
 }

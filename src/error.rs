@@ -81,6 +81,9 @@ pub enum ApiError {
     MethodNotAllowed { allow: Vec<Method> },
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A per-user cap on stored resources is reached (`SOLEUS_MAX_*_PER_USER`).
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
     /// The resource (or the history a cursor points into) is gone for good.
     #[error("gone: {0}")]
     Gone(String),
@@ -135,6 +138,7 @@ impl ApiError {
             Self::NotFound(_) => "not-found",
             Self::MethodNotAllowed { .. } => "method-not-allowed",
             Self::Conflict(_) => "conflict",
+            Self::QuotaExceeded(_) => "quota-exceeded",
             Self::Gone(_) => "gone",
             Self::PreconditionFailed(_) => "precondition-failed",
             Self::PayloadTooLarge { .. } => "payload-too-large",
@@ -156,6 +160,7 @@ impl ApiError {
             | Self::Forbidden(d)
             | Self::NotFound(d)
             | Self::Conflict(d)
+            | Self::QuotaExceeded(d)
             | Self::Gone(d)
             | Self::PreconditionFailed(d)
             | Self::UnsupportedMediaType(d)
@@ -217,7 +222,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) | Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::QuotaExceeded(_) => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

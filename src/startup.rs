@@ -106,6 +106,7 @@ impl Application {
                 ),
                 trusted_proxies: settings.trusted_proxies.clone(),
             }),
+            quotas: web::Data::new(settings.quotas),
             body_limit: BodyLimit(settings.max_body_bytes),
             body_timeout: BodyTimeout(std::time::Duration::from_secs(
                 settings.body_read_timeout_secs.max(1),
@@ -121,6 +122,7 @@ impl Application {
                 .app_data(state.pool)
                 .app_data(state.catalogue)
                 .app_data(state.auth)
+                .app_data(state.quotas)
                 .app_data(state.body_limit)
                 .app_data(state.body_timeout)
                 // Every body extractor (not only `Json`) takes the configured limit, not actix's
@@ -210,6 +212,7 @@ struct State {
     pool: web::Data<DbPool>,
     catalogue: web::Data<Catalogue>,
     auth: web::Data<AuthState>,
+    quotas: web::Data<crate::services::Quotas>,
     body_limit: BodyLimit,
     body_timeout: BodyTimeout,
 }

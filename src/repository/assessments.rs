@@ -27,6 +27,14 @@ pub fn insert(conn: &mut AnyConnection, row: &AssessmentRow) -> QueryResult<()> 
 }
 
 /// All of the user's results, oldest first (a person records a handful a month).
+/// How many results the user stores.
+pub fn count(conn: &mut AnyConnection, user_id: &str) -> QueryResult<i64> {
+    assessments::table
+        .filter(assessments::user_id.eq(user_id))
+        .count()
+        .get_result(conn)
+}
+
 pub fn all(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Vec<AssessmentRow>> {
     assessments::table
         .filter(assessments::user_id.eq(user_id))

@@ -62,12 +62,43 @@ pub fn find(conn: &mut AnyConnection, user_id: &str, id: &str) -> QueryResult<Op
         .optional()
 }
 
-/// The user's programmes, newest first, at most `limit`.
-pub fn list(conn: &mut AnyConnection, user_id: &str, limit: i64) -> QueryResult<Vec<ProgrammeRow>> {
-    programmes::table
+/// The user's programmes, newest first, after the (created_at, id) `after`, at most `limit`.
+pub fn list(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<ProgrammeRow>> {
+    let mut query = programmes::table
         .filter(programmes::user_id.eq(user_id))
+        .into_boxed();
+    if let Some((created, id)) = after {
+        query = query.filter(
+            programmes::created_at
+                .lt(created)
+                .or(programmes::created_at.eq(created).and(programmes::id.lt(id))),
+        );
+    }
+    query
         .order((programmes::created_at.desc(), programmes::id.desc()))
         .limit(limit)
+        .load(conn)
+}
+
+/// How many programmes the user stores.
+pub fn count(conn: &mut AnyConnection, user_id: &str) -> QueryResult<i64> {
+    programmes::table
+        .filter(programmes::user_id.eq(user_id))
+        .count()
+        .get_result(conn)
+}
+
+/// Which of `ids` are the user's programmes.
+pub fn owned(conn: &mut AnyConnection, user_id: &str, ids: &[String]) -> QueryResult<Vec<String>> {
+    programmes::table
+        .filter(programmes::user_id.eq(user_id))
+        .filter(programmes::id.eq_any(ids))
+        .select(programmes::id)
         .load(conn)
 }
 

@@ -11,6 +11,7 @@ use crate::db::DbPool;
 use crate::domain::assessments::{AssessmentInput, TestKind};
 use crate::error::{ApiError, PROBLEM_JSON as PROBLEMS, Problem};
 use crate::http::{Json, Query};
+use crate::services::Quotas;
 use crate::services::assessments::{self as service, Assessment};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,7 +37,8 @@ user_and_partner! {
     /// how sure), the change since your last comparable result against the minimal detectable
     /// change (6 reps for the heel raise), left/right asymmetry with the 10% flag, and the level
     /// it implies (§8.5). Add `birth_year` and `sex` to your profile for age and sex norms.
-    /// Straight-knee heel-raise retests also feed programme adaptation (RETEST).
+    /// Straight-knee heel-raise retests also feed programme adaptation (RETEST). An account
+    /// stores at most `SOLEUS_MAX_ASSESSMENTS_PER_USER` results (default 1000).
     #[user(post, "/me/assessments", tag = "assessments")]
     /// Record a capacity test for a user (partner). As `POST /v1/me/assessments`; needs `sessions:write`.
     #[partner(partner_create_assessment, "/users/{user_id}/assessments", "sessions:write")]
@@ -45,6 +47,7 @@ user_and_partner! {
         responses(
         (status = 201, description = "Stored, with its interpretation.", body = Assessment),
         (status = 403, description = "The token lacks `sessions:write`.", body = Problem, content_type = PROBLEMS),
+        (status = 409, description = "The account stores the most results allowed (`quota-exceeded`).", body = Problem, content_type = PROBLEMS),
         (status = 422, description = "A field is missing for the test, does not apply to it, or is out of range.",
          body = Problem, content_type = PROBLEMS),
     ),
@@ -52,9 +55,11 @@ user_and_partner! {
     pub async fn create_assessment(
         acting: Acting<need::SessionsWrite>,
         pool: web::Data<DbPool>,
+        quotas: web::Data<Quotas>,
         body: Json<AssessmentInput>,
     ) -> Result<HttpResponse, ApiError> {
-        let created = service::record(&pool, acting.authorize(&pool).await?, body.into_inner()).await?;
+        let subject = acting.authorize(&pool).await?;
+        let created = service::record(&pool, subject, **quotas, body.into_inner()).await?;
         Ok(HttpResponse::Created().json(created))
     }
 }

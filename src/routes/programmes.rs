@@ -14,6 +14,7 @@ use crate::domain::programme::{self, input::ProgrammeRequest, model::Programme};
 use crate::error::{ApiError, PROBLEM_JSON as PROBLEMS, Problem};
 use crate::http::conditional::{cached_json, etag};
 use crate::http::{Id, Json, Query};
+use crate::services::Quotas;
 use crate::services::programmes::{self as service, ProgrammeSummary, StoredProgramme};
 
 /// Preview a personalised programme.
@@ -65,8 +66,26 @@ pub async fn preview_programme(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgrammeList {
-    /// Newest first (at most 100).
+    /// Newest first (by creation time, then id).
     pub items: Vec<ProgrammeSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Paging for a programme list.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProgrammeListQuery {
+    /// From `next_cursor` of the previous page.
+    #[validate(length(max = 200))]
+    #[param(max_length = 200, pattern = "^[A-Za-z0-9_-]*$")]
+    pub cursor: Option<String>,
+    /// 1–100, default 20.
+    #[validate(range(min = 1, max = 100))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
 }
 
 /// Options for creating a programme.
@@ -82,7 +101,9 @@ pub struct CreateQuery {
 user_and_partner! {
     /// Create a programme.
     ///
-    /// Generates a programme like the preview does and stores it as yours, as version 1.
+    /// Generates a programme like the preview does and stores it as yours, as version 1. An
+    /// account stores at most `SOLEUS_MAX_PROGRAMMES_PER_USER` programmes (default 100): past
+    /// that, 409 `quota-exceeded` until one is deleted.
     #[user(post, "/me/programmes", tag = "programmes")]
     /// Create a programme for a user (partner).
     ///
@@ -91,19 +112,24 @@ user_and_partner! {
     #[openapi(
         params(CreateQuery),
         request_body = ProgrammeRequest,
-        responses((status = 201, description = "Stored.", body = StoredProgramme, headers(("Location" = String)))),
+        responses(
+            (status = 201, description = "Stored.", body = StoredProgramme, headers(("Location" = String))),
+            (status = 409, description = "The account stores the most programmes allowed (`quota-exceeded`).",
+             body = Problem, content_type = PROBLEMS),
+        ),
     )]
     pub async fn create_programme(
         acting: Acting<need::ProgrammesWrite>,
         pool: web::Data<DbPool>,
         catalogue: web::Data<Catalogue>,
+        quotas: web::Data<Quotas>,
         query: Query<CreateQuery>,
         body: Json<ProgrammeRequest>,
     ) -> Result<HttpResponse, ApiError> {
         let subject = acting.authorize(&pool).await?;
         let location = subject.collection("programmes");
         let auto_adapt = query.auto_adapt.unwrap_or(false);
-        let stored = service::create(&pool, &catalogue, subject, body.into_inner(), auto_adapt).await?;
+        let stored = service::create(&pool, &catalogue, subject, **quotas, body.into_inner(), auto_adapt).await?;
         Ok(HttpResponse::Created()
             .insert_header(("Location", format!("{location}/{}", stored.id)))
             .json(stored))
@@ -112,20 +138,34 @@ user_and_partner! {
 
 user_and_partner! {
     /// Your programmes.
+    ///
+    /// Newest first; page with `cursor` (or `Link: rel="next"`).
     #[user(get, "/me/programmes", tag = "programmes")]
     /// A user's programmes (partner).
     ///
     /// Needs `programmes:read` in the partner token and in the user's active grant.
     #[partner(partner_list_programmes, "/users/{user_id}/programmes", "programmes:read")]
-    #[openapi(responses((status = 200, description = "Newest first.", body = ProgrammeList)))]
+    #[openapi(
+        params(ProgrammeListQuery),
+        responses((status = 200, description = "A page of programmes, newest first.", body = ProgrammeList, headers(("Link" = String)))),
+    )]
     pub async fn list_programmes(
+        req: HttpRequest,
         acting: Acting<need::ProgrammesRead>,
         pool: web::Data<DbPool>,
+        q: Query<ProgrammeListQuery>,
     ) -> Result<HttpResponse, ApiError> {
-        let items = service::list(&pool, acting.authorize(&pool).await?).await?;
-        Ok(HttpResponse::Ok()
-            .insert_header(("Cache-Control", "no-store"))
-            .json(ProgrammeList { items }))
+        let subject = acting.authorize(&pool).await?;
+        let page = service::list(&pool, subject, q.cursor.as_deref(), q.limit.unwrap_or(20)).await?;
+        let mut builder = HttpResponse::Ok();
+        builder.insert_header(("Cache-Control", "no-store"));
+        if let Some(cursor) = &page.next_cursor {
+            builder.insert_header(("Link", crate::http::next_link(&req, cursor)));
+        }
+        Ok(builder.json(ProgrammeList {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }))
     }
 }
 

@@ -242,19 +242,6 @@ pub struct SessionPage {
     pub next_cursor: Option<String>,
 }
 
-/// `Link: <this request with cursor=…>; rel="next"`.
-fn next_link(req: &HttpRequest, cursor: &str) -> String {
-    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
-        .filter(|(k, _)| k != "cursor")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    pairs.push(("cursor".into(), cursor.to_owned()));
-    let query = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
-    format!("<{}?{query}>; rel=\"next\"", req.path())
-}
-
 fn utc(t: DateTime<FixedOffset>) -> chrono::NaiveDateTime {
     t.with_timezone(&Utc).naive_utc()
 }
@@ -286,7 +273,7 @@ user_and_partner! {
         let mut builder = HttpResponse::Ok();
         builder.insert_header((header::CACHE_CONTROL, "private, no-cache"));
         if let Some(cursor) = &page.next_cursor {
-            builder.insert_header((header::LINK, next_link(&req, cursor)));
+            builder.insert_header((header::LINK, crate::http::next_link(&req, cursor)));
         }
         Ok(builder.json(SessionPage {
             items: page.items,

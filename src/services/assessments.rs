@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike as _, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::Subject;
+use super::{Quotas, Subject};
 use crate::db::{self, DbPool};
 use crate::domain::assessments::{AssessmentInput, Interpretation, Person, TestKind, interpret};
 use crate::domain::programme::input::Sex;
@@ -65,6 +65,7 @@ fn load(conn: &mut db::AnyConnection, user_id: &str) -> Result<Vec<Assessment>, 
 pub async fn record(
     pool: &DbPool,
     subject: Subject,
+    quotas: Quotas,
     mut input: AssessmentInput,
 ) -> Result<Assessment, ApiError> {
     let performed_at = *input
@@ -83,7 +84,14 @@ pub async fn record(
         created_at: db::now(),
     };
     let id = row.id.clone();
+    let cap = quotas.assessments;
     let all = db::write(pool, move |conn| {
+        db::lock_key(conn, &format!("assessments:{}", row.user_id))?;
+        if repo::count(conn, &row.user_id)? >= i64::from(cap) {
+            return Err(ApiError::QuotaExceeded(format!(
+                "This account already stores {cap} test results, the most allowed."
+            )));
+        }
         repo::insert(conn, &row)?;
         load(conn, &subject.user_id)
     })

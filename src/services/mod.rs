@@ -9,14 +9,33 @@
 //! - `programmes`: generate and store programmes, list, read, delete.
 //! - `adaptation`: replay a stored programme against its logs; versions and their diff.
 //! - `assessments`: store capacity tests and interpret them against the user's profile.
+//! - `paging`: the keyset cursor that session and programme lists share.
 
 pub mod accounts;
 pub mod adaptation;
 pub mod assessments;
 pub mod auth;
+pub mod paging;
 pub mod partners;
 pub mod programmes;
 pub mod sessions;
+
+/// Per-user caps on what may be stored (`SOLEUS_MAX_PROGRAMMES_PER_USER`,
+/// `SOLEUS_MAX_ASSESSMENTS_PER_USER`): one account cannot fill the disk for everyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    pub programmes: u32,
+    pub assessments: u32,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            programmes: 100,
+            assessments: 1000,
+        }
+    }
+}
 
 /// Who a use case acts for: the user whose data it touches, and who is writing.
 #[derive(Debug, Clone, PartialEq, Eq)]

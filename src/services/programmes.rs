@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::Subject;
+use super::paging::{self, Listing};
+use super::{Quotas, Subject};
 use crate::db::{self, DbPool};
 use crate::domain::catalogue::{Catalogue, Goal};
 use crate::domain::programme::adapt::ProgrammeStatus;
@@ -119,6 +120,7 @@ pub async fn create(
     pool: &DbPool,
     catalogue: &Catalogue,
     subject: Subject,
+    quotas: Quotas,
     request: ProgrammeRequest,
     auto_adapt: bool,
 ) -> Result<StoredProgramme, ApiError> {
@@ -136,14 +138,35 @@ pub async fn create(
         auto_adapt,
     };
     let stored = row.clone();
-    db::write_query(pool, move |conn| repo::insert(conn, &stored)).await?;
+    let cap = quotas.programmes;
+    db::write(pool, move |conn| -> Result<(), ApiError> {
+        // Creates of one user take turns, so two at once cannot both take the last place.
+        db::lock_key(conn, &format!("programmes:{}", stored.user_id))?;
+        if repo::count(conn, &stored.user_id)? >= i64::from(cap) {
+            return Err(ApiError::QuotaExceeded(format!(
+                "This account already stores {cap} programmes, the most allowed; delete one first."
+            )));
+        }
+        Ok(repo::insert(conn, &stored)?)
+    })
+    .await?;
     StoredProgramme::from_row(row)
 }
 
-/// The subject's programmes, newest first (at most 100).
-pub async fn list(pool: &DbPool, subject: Subject) -> Result<Vec<ProgrammeSummary>, ApiError> {
-    let rows = db::query(pool, move |conn| repo::list(conn, &subject.user_id, 100)).await?;
-    rows.into_iter().map(ProgrammeSummary::from_row).collect()
+/// The subject's programmes, newest first, after `cursor`, at most `limit`.
+pub async fn list(
+    pool: &DbPool,
+    subject: Subject,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<Listing<ProgrammeSummary>, ApiError> {
+    let after = paging::after(cursor)?;
+    let limit = limit.min(paging::MAX_LIMIT) as usize;
+    let rows = db::query(pool, move |conn| {
+        repo::list(conn, &subject.user_id, after, limit as i64 + 1)
+    })
+    .await?;
+    paging::page(rows, limit, |r| (r.created_at, &r.id), ProgrammeSummary::from_row)
 }
 
 /// One of the subject's programmes, as stored.

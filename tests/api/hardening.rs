@@ -324,3 +324,176 @@ async fn behind_a_trusted_proxy_the_throttle_counts_the_forwarded_client() {
         "another client behind the same proxy is not"
     );
 }
+
+fn programme_request() -> Value {
+    json!({"age": 45, "activity_level": "sedentary", "goals": ["circulation"]})
+}
+
+/// Defect 6: a cap on stored programmes and results, exact under parallel creates.
+#[actix_web::test]
+async fn programmes_and_results_are_capped_per_user_even_in_parallel() {
+    let app = crate::helpers::spawn_app_with(
+        |s| {
+            s.quotas.programmes = 3;
+            s.quotas.assessments = 1;
+        },
+        None,
+    )
+    .await;
+    let (_, token, _) = app.user("quota@example.com").await;
+    let (_, other, _) = app.user("quota-other@example.com").await;
+    let request = programme_request();
+    let creates = (0..6).map(|_| app.send_json_with("POST", "/v1/me/programmes", &token, &request));
+    let statuses: Vec<u16> = futures_util::future::join_all(creates)
+        .await
+        .iter()
+        .map(|r| r.status.as_u16())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 3, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 3, "{statuses:?}");
+    let res = app
+        .send_json_with("POST", "/v1/me/programmes", &token, &programme_request())
+        .await;
+    let body = assert_problem(&res, 409);
+    assert_eq!(body["type"], "https://soleus-api.dev/problems/quota-exceeded");
+    assert!(
+        body["detail"].as_str().unwrap_or_default().contains('3'),
+        "{body}"
+    );
+    let listed = app.get_with("/v1/me/programmes", &token).await.json();
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(3));
+    // Another user has a quota of their own; a deleted programme frees a place.
+    let res = app
+        .send_json_with("POST", "/v1/me/programmes", &other, &programme_request())
+        .await;
+    assert_eq!(res.status.as_u16(), 201);
+    let id = listed["items"][0]["id"].as_str().unwrap_or_default().to_owned();
+    let res = app.delete_with(&format!("/v1/me/programmes/{id}"), &token).await;
+    assert_eq!(res.status.as_u16(), 204);
+    let res = app
+        .send_json_with("POST", "/v1/me/programmes", &token, &programme_request())
+        .await;
+    assert_eq!(res.status.as_u16(), 201);
+
+    let result = json!({"test": "chair_stand_30s", "reps": 12});
+    let res = app
+        .send_json_with("POST", "/v1/me/assessments", &token, &result)
+        .await;
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    let res = app
+        .send_json_with("POST", "/v1/me/assessments", &token, &result)
+        .await;
+    assert_eq!(
+        assert_problem(&res, 409)["type"],
+        "https://soleus-api.dev/problems/quota-exceeded"
+    );
+    let stored = app.get_with("/v1/me/assessments", &token).await.json();
+    assert_eq!(stored["items"].as_array().map(Vec::len), Some(1), "{stored}");
+}
+
+/// Defect 6: the programme list pages with a cursor and honours `limit`.
+#[actix_web::test]
+async fn the_programme_list_pages_with_a_cursor() {
+    let app = spawn_app().await;
+    let (_, token, _) = app.user("pages@example.com").await;
+    let mut created = Vec::new();
+    for _ in 0..3 {
+        let res = app
+            .send_json_with("POST", "/v1/me/programmes", &token, &programme_request())
+            .await;
+        created.push(res.json()["id"].as_str().unwrap_or_default().to_owned());
+    }
+    created.reverse(); // newest first
+    let first = app.get_with("/v1/me/programmes?limit=2", &token).await;
+    assert_eq!(first.status.as_u16(), 200);
+    let link = first.header("link").unwrap_or_default().to_owned();
+    let page = first.json();
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(ids(&page), created[..2]);
+    let cursor = page["next_cursor"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        link.contains(&format!("cursor={cursor}")) && link.ends_with("rel=\"next\""),
+        "{link}"
+    );
+    let rest = app
+        .get_with(&format!("/v1/me/programmes?limit=2&cursor={cursor}"), &token)
+        .await
+        .json();
+    assert_eq!(ids(&rest), created[2..]);
+    assert!(rest.get("next_cursor").is_none(), "{rest}");
+    let res = app.get_with("/v1/me/programmes?cursor=bm90LW91cnM", &token).await;
+    assert_eq!(field_of(&assert_problem(&res, 400)), "cursor");
+    let res = app.get_with("/v1/me/programmes?limit=101", &token).await;
+    assert_eq!(field_of(&assert_problem(&res, 422)), "limit");
+}
+
+/// Finding 13: a session links only to one of its user's programmes, on every write path.
+#[actix_web::test]
+async fn a_session_links_only_to_its_users_own_programme() {
+    let app = spawn_app().await;
+    let (_, token, _) = app.user("linker@example.com").await;
+    let (_, other, _) = app.user("linker-other@example.com").await;
+    let mine = app
+        .send_json_with("POST", "/v1/me/programmes", &token, &programme_request())
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let theirs = app
+        .send_json_with("POST", "/v1/me/programmes", &other, &programme_request())
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let with = |programme: &str| {
+        let mut s = session();
+        s["programme_id"] = json!(programme);
+        s
+    };
+    for wrong in [theirs.as_str(), "no-such-programme"] {
+        let res = app
+            .send_json_with("POST", "/v1/me/sessions", &token, &with(wrong))
+            .await;
+        let body = assert_problem(&res, 422);
+        assert_eq!(
+            (field_of(&body), body["errors"][0]["code"].as_str()),
+            ("programme_id", Some("not_found"))
+        );
+    }
+    let res = app
+        .send_json_with("POST", "/v1/me/sessions", &token, &with(&mine))
+        .await;
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    let id = res.json()["id"].as_str().unwrap_or_default().to_owned();
+    // A replace cannot move it to someone else's programme.
+    let res = app
+        .send_json_with("PUT", &format!("/v1/me/sessions/{id}"), &token, &with(&theirs))
+        .await;
+    assert_eq!(field_of(&assert_problem(&res, 422)), "programme_id");
+    // A batch refuses that item alone.
+    let batch = json!({"sessions": [with(&theirs), with(&mine)]});
+    let res = app
+        .send_json_with("POST", "/v1/me/sessions/batch", &token, &batch)
+        .await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    let results = res.json()["results"].clone();
+    assert_eq!(results[0]["status"], 422, "{results}");
+    assert_eq!(
+        results[0]["problem"]["errors"][0]["field"], "programme_id",
+        "{results}"
+    );
+    assert_eq!(results[1]["result"], "created", "{results}");
+    let listed = app.get_with("/v1/me/sessions", &token).await.json();
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(2), "{listed}");
+}

@@ -4,7 +4,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, NaiveDateTime};
 
 use super::Session;
 use crate::db::{self, DbPool};
@@ -12,14 +11,7 @@ use crate::error::ApiError;
 use crate::repository::sessions as repo;
 pub use crate::repository::sessions::ListFilter;
 use crate::services::Subject;
-use crate::validation::FieldError;
-
-/// A page of sessions and the cursor of the next one.
-#[derive(Debug)]
-pub struct Listing {
-    pub items: Vec<Session>,
-    pub next_cursor: Option<String>,
-}
+use crate::services::paging::{self, Listing};
 
 /// The subject's sessions matching `filter`, newest first, after `cursor`, at most `limit`.
 pub async fn list(
@@ -28,28 +20,14 @@ pub async fn list(
     filter: ListFilter,
     cursor: Option<&str>,
     limit: u32,
-) -> Result<Listing, ApiError> {
-    let after = cursor
-        .filter(|c| !c.is_empty())
-        .map(decode_position)
-        .transpose()?;
-    let limit = limit.min(100) as usize;
-    let mut rows = db::query(pool, move |conn| {
+) -> Result<Listing<Session>, ApiError> {
+    let after = paging::after(cursor)?;
+    let limit = limit.min(paging::MAX_LIMIT) as usize;
+    let rows = db::query(pool, move |conn| {
         repo::list(conn, &subject.user_id, &filter, after, limit as i64 + 1)
     })
     .await?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = more
-        .then(|| rows.last().map(|r| encode_position(r.started_at, &r.id)))
-        .flatten();
-    Ok(Listing {
-        items: rows
-            .into_iter()
-            .map(Session::from_row)
-            .collect::<Result<_, _>>()?,
-        next_cursor,
-    })
+    paging::page(rows, limit, |r| (r.started_at, &r.id), Session::from_row)
 }
 
 /// A page of the change feed.
@@ -99,33 +77,6 @@ pub async fn changes(
     })
 }
 
-fn bad_cursor(param: &str) -> ApiError {
-    ApiError::BadRequest {
-        detail: format!("The `{param}` cursor is not one this API issued. Start again without it."),
-        errors: vec![FieldError::new(
-            param,
-            "invalid",
-            "is not a cursor this API issued",
-        )],
-    }
-}
-
-fn encode_position(started_at: NaiveDateTime, id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{id}", started_at.and_utc().timestamp_micros()))
-}
-
-fn decode_position(cursor: &str) -> Result<(NaiveDateTime, String), ApiError> {
-    let text = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| bad_cursor("cursor"))?;
-    let (micros, id) = text.split_once('|').ok_or_else(|| bad_cursor("cursor"))?;
-    let micros: i64 = micros.parse().map_err(|_| bad_cursor("cursor"))?;
-    let at = DateTime::from_timestamp_micros(micros).ok_or_else(|| bad_cursor("cursor"))?;
-    Ok((at.naive_utc(), id.to_owned()))
-}
-
 /// A feed cursor: the last position read, and the purge horizon when the read started. A
 /// cursor is stale (410) only if tombstones it has not seen were purged since it was issued.
 fn encode_seq(seq: i64, horizon: i64) -> String {
@@ -142,5 +93,5 @@ fn decode_seq(cursor: &str) -> Result<(i64, i64), ApiError> {
             Some((seq.parse::<i64>().ok()?, horizon.parse::<i64>().ok()?))
         })
         .filter(|(seq, horizon)| *seq >= 0 && *horizon >= 0)
-        .ok_or_else(|| bad_cursor("since"))
+        .ok_or_else(|| paging::bad_cursor("since"))
 }

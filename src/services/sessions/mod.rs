@@ -19,6 +19,7 @@ use crate::db::{self, DbPool};
 use crate::domain::catalogue::Catalogue;
 use crate::domain::sessions::{Content, SessionInput, SessionSet, Symptom};
 use crate::error::{ApiError, read_json, write_json};
+use crate::repository::programmes;
 use crate::repository::sessions::{self as repo, Bulk, Direct, SessionRow};
 pub use sync::{SyncError, SyncResult};
 
@@ -114,6 +115,25 @@ async fn locked<T: Send + 'static>(
     .await
 }
 
+/// A session links only to one of its user's own programmes, checked when the link is
+/// written (a programme deleted later leaves its sessions' links as they are).
+fn unknown_programme() -> ApiError {
+    ApiError::invalid_field(
+        "programme_id",
+        "not_found",
+        "is not one of this user's programmes",
+    )
+}
+
+/// Which of `ids` name the user's programmes.
+async fn own_programmes(pool: &DbPool, user_id: &str, ids: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let user_id = user_id.to_owned();
+    Ok(db::query(pool, move |conn| programmes::owned(conn, &user_id, &ids)).await?)
+}
+
 /// The one answer for a session that does not exist, is deleted, or is someone else's.
 pub fn not_found() -> ApiError {
     ApiError::NotFound("No session of this user has this id.".into())
@@ -128,6 +148,13 @@ pub async fn create(
 ) -> Result<Written, ApiError> {
     sync::check_input(catalogue, &subject, &input)?;
     let user_id = subject.user_id.clone();
+    if let Some(programme) = &input.programme_id
+        && own_programmes(pool, &user_id, vec![programme.clone()])
+            .await?
+            .is_empty()
+    {
+        return Err(unknown_programme());
+    }
     let (result, row) = match sync::fresh(&subject, &input) {
         // Nothing to look up first: one statement on PostgreSQL.
         Some(mut row) => {
@@ -187,6 +214,17 @@ pub async fn batch(
         .collect();
     programme_ids.sort_unstable();
     programme_ids.dedup();
+    let owned = own_programmes(pool, &user_id, programme_ids).await?;
+    let parsed: Vec<Result<SessionInput, ApiError>> = parsed
+        .into_iter()
+        .map(|item| match item {
+            Ok(input) if input.programme_id.as_ref().is_some_and(|p| !owned.contains(p)) => {
+                Err(unknown_programme())
+            }
+            other => other,
+        })
+        .collect();
+    let programme_ids = owned;
     let results = locked(
         pool,
         subject.user_id.clone(),
@@ -279,6 +317,12 @@ pub async fn write(
             }
             input.validate()?;
             sync::check_input(&shared, &subject, &input)?;
+            if let Some(programme) = &input.programme_id
+                && old.programme_id.as_ref() != Some(programme)
+                && programmes::owned(conn, &subject.user_id, std::slice::from_ref(programme))?.is_empty()
+            {
+                return Err(unknown_programme());
+            }
             if foreign {
                 (input.external_id, input.external_version) = (old.external_id.clone(), old.external_version);
             }

@@ -29,7 +29,7 @@ pub async fn period(
     let user_id = subject.user_id;
     let (rows, latest) = db::query(pool, move |conn| {
         let rows = repo::in_range(conn, &user_id, from, to, 20_000)?;
-        let latest = programmes::list(conn, &user_id, 1)?.into_iter().next();
+        let latest = programmes::list(conn, &user_id, None, 1)?.into_iter().next();
         Ok((rows, latest))
     })
     .await?;
