@@ -61,6 +61,10 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `SOLEUS_MAX_PROGRAMMES_PER_USER` (100) and `SOLEUS_MAX_ASSESSMENTS_PER_USER` (1000).
     pub quotas: crate::services::Quotas,
+    /// `SOLEUS_RATE_LIMIT_READ` (1200), `_WRITE` (300), `_AUTH` (30), `_EXPENSIVE` (30):
+    /// requests per caller per `SOLEUS_RATE_LIMIT_WINDOW_SECS` (60); 0 turns one off. Partner
+    /// clients get `SOLEUS_RATE_LIMIT_PARTNER_FACTOR` (10) times as much.
+    pub rate_limits: crate::http::rate_limit::Budgets,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +160,28 @@ impl Settings {
                 refresh_grace_secs: parse(&get, "SOLEUS_REFRESH_GRACE_SECS", 10, "a number of seconds")?,
             },
             jwt_private_key_file: jwt_key.map_or_else(|| data_dir.join("jwt-ed25519.pem"), PathBuf::from),
+            rate_limits: {
+                let default = crate::http::rate_limit::Budgets::default();
+                crate::http::rate_limit::Budgets {
+                    read: parse(&get, "SOLEUS_RATE_LIMIT_READ", default.read, "a number")?,
+                    write: parse(&get, "SOLEUS_RATE_LIMIT_WRITE", default.write, "a number")?,
+                    auth: parse(&get, "SOLEUS_RATE_LIMIT_AUTH", default.auth, "a number")?,
+                    expensive: parse(&get, "SOLEUS_RATE_LIMIT_EXPENSIVE", default.expensive, "a number")?,
+                    partner_factor: parse(
+                        &get,
+                        "SOLEUS_RATE_LIMIT_PARTNER_FACTOR",
+                        default.partner_factor,
+                        "a number",
+                    )?,
+                    window_secs: parse(
+                        &get,
+                        "SOLEUS_RATE_LIMIT_WINDOW_SECS",
+                        default.window_secs,
+                        "a number of seconds",
+                    )?
+                    .max(1),
+                }
+            },
             quotas: {
                 let default = crate::services::Quotas::default();
                 crate::services::Quotas {
@@ -213,6 +239,7 @@ impl Settings {
             min_client_version: "1.0.0".into(),
             log_format: LogFormat::Json,
             quotas: crate::services::Quotas::default(),
+            rate_limits: crate::http::rate_limit::Budgets::off(),
         }
     }
 }

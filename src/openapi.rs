@@ -269,68 +269,109 @@ const IN_MEMORY: [&str; 6] = [
     "/healthz",
 ];
 
-/// 503 (with `Retry-After`) on every operation that needs the database, and `X-Request-Id`
-/// on every response.
-fn add_storage_and_request_id(api: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::header::HeaderBuilder;
+/// 503 (with `Retry-After`) on every operation that needs the database; 429 (with
+/// `Retry-After`) on every rate-limited one; `X-Request-Id` on every response, and the
+/// `RateLimit` fields on every response of a rate-limited operation.
+fn add_storage_limits_and_headers(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::{Header, HeaderBuilder};
     use utoipa::openapi::{ObjectBuilder, Type};
-    let integer = || ObjectBuilder::new().schema_type(Type::Integer).build();
-    let text = || ObjectBuilder::new().schema_type(Type::String).build();
-    let mut unavailable = problem_response(
-        "The database is temporarily unavailable or cannot take writes (a full disk, a read-only \
-         database, a saturated pool); retry after `Retry-After` seconds.",
-    );
-    unavailable.headers.insert(
-        "Retry-After".to_owned(),
+    let header = |schema: Type, description: &str| -> RefOr<Header> {
         RefOr::T(
             HeaderBuilder::new()
-                .schema(Some(integer()))
-                .description(Some("Seconds to wait before retrying"))
-                .build(),
-        ),
-    );
-    api.components
-        .get_or_insert_with(Default::default)
-        .responses
-        .insert("ServiceUnavailable".to_owned(), RefOr::T(unavailable));
-    for (path, op) in operations_at(api) {
-        if !IN_MEMORY.iter().any(|p| path.starts_with(p)) {
-            op.responses
-                .responses
-                .entry("503".to_owned())
-                .or_insert_with(|| RefOr::Ref(Ref::from_response_name("ServiceUnavailable")));
-        }
-    }
-    let request_id = || {
-        RefOr::T(
-            HeaderBuilder::new()
-                .schema(Some(text()))
-                .description(Some(
-                    "This request's id (yours, when you sent a valid `X-Request-Id`); quote it when reporting a problem.",
-                ))
+                .schema(Some(ObjectBuilder::new().schema_type(schema).build()))
+                .description(Some(description))
                 .build(),
         )
     };
-    let inline = operations(api)
-        .flat_map(|op| op.responses.responses.values_mut())
-        .filter_map(|r| match r {
-            RefOr::T(response) => Some(response),
-            RefOr::Ref(_) => None,
-        });
-    for response in inline {
+    let retry_after = header(Type::Integer, "Seconds to wait before retrying");
+    let request_id = header(
+        Type::String,
+        "This request's id (yours, when you sent a valid `X-Request-Id`); quote it when reporting a problem.",
+    );
+    let limits = [
+        (
+            "RateLimit-Policy",
+            header(
+                Type::String,
+                "The budget this request counts against (draft-ietf-httpapi-ratelimit-headers): its \
+                 name, quota `q` and window `w` in seconds, e.g. `\"read\";q=1200;w=60`.",
+            ),
+        ),
+        (
+            "RateLimit",
+            header(
+                Type::String,
+                "What is left of that budget: remaining requests `r` and seconds `t` until the window \
+                 resets, e.g. `\"read\";r=1187;t=23`.",
+            ),
+        ),
+    ];
+    let shared = [
+        (
+            "503",
+            "ServiceUnavailable",
+            "The database is temporarily unavailable or cannot take writes (a full disk, a read-only \
+             database, a saturated pool); retry after `Retry-After` seconds.",
+        ),
+        (
+            "429",
+            "TooManyRequests",
+            "This caller spent the budget of this kind of request (see `RateLimit-Policy`); retry \
+             after `Retry-After` seconds.",
+        ),
+    ];
+    let components = api.components.get_or_insert_with(Default::default);
+    for (_, name, description) in shared {
+        let mut response = problem_response(description);
+        response
+            .headers
+            .insert("Retry-After".to_owned(), retry_after.clone());
+        components.responses.insert(name.to_owned(), RefOr::T(response));
+    }
+    for (path, op) in operations_at(api) {
+        let limited = crate::http::rate_limit::Class::of(&actix_web::http::Method::GET, path).is_some();
+        let mut wanted = Vec::new();
+        if !IN_MEMORY.iter().any(|p| path.starts_with(p)) {
+            wanted.push(shared[0]);
+        }
+        if limited {
+            wanted.push(shared[1]);
+        }
+        for (status, name, _) in wanted {
+            op.responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+        }
+        for response in op.responses.responses.values_mut() {
+            let RefOr::T(response) = response else { continue };
+            response
+                .headers
+                .entry("X-Request-Id".to_owned())
+                .or_insert_with(|| request_id.clone());
+            if limited {
+                for (name, header) in &limits {
+                    response
+                        .headers
+                        .entry((*name).to_owned())
+                        .or_insert_with(|| header.clone());
+                }
+            }
+        }
+    }
+    // Shared responses serve limited and unlimited operations alike: they list the fields,
+    // which the probes (`/healthz`, `/readyz`) simply do not send.
+    for response in api.components.iter_mut().flat_map(|c| c.responses.values_mut()) {
+        let RefOr::T(response) = response else { continue };
         response
             .headers
             .entry("X-Request-Id".to_owned())
-            .or_insert_with(request_id);
-    }
-    if let Some(components) = api.components.as_mut() {
-        for response in components.responses.values_mut() {
-            if let RefOr::T(response) = response {
-                response
-                    .headers
-                    .entry("X-Request-Id".to_owned())
-                    .or_insert_with(request_id);
-            }
+            .or_insert_with(|| request_id.clone());
+        for (name, header) in &limits {
+            response
+                .headers
+                .entry((*name).to_owned())
+                .or_insert_with(|| header.clone());
         }
     }
 }
@@ -344,7 +385,7 @@ pub fn build_openapi() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     add_auth_responses(&mut api);
     add_common_responses(&mut api);
-    add_storage_and_request_id(&mut api);
+    add_storage_limits_and_headers(&mut api);
     api
 }
 
@@ -353,7 +394,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn storage_operations_document_503_and_every_response_its_request_id() {
+    fn storage_operations_document_503_limited_ones_429_and_every_response_its_headers() {
         let api = serde_json::to_value(build_openapi()).unwrap_or_default();
         let paths = api["paths"].as_object().cloned().unwrap_or_default();
         let mut with_storage = 0;
@@ -364,6 +405,9 @@ mod tests {
                     || path.starts_with("/v1/me/")
                     || path.starts_with("/v1/users")
                     || path.starts_with("/v1/auth");
+                if path != "/healthz" && path != "/readyz" {
+                    assert!(responses.contains_key("429"), "{method} {path}");
+                }
                 if needs_db {
                     with_storage += 1;
                     assert!(responses.contains_key("503"), "{method} {path}");
@@ -381,6 +425,11 @@ mod tests {
                         response["headers"].clone()
                     };
                     assert!(headers.get("X-Request-Id").is_some(), "{method} {path} {status}");
+                    let probe = path == "/healthz" || path == "/readyz";
+                    assert!(
+                        probe || headers.get("RateLimit").is_some(),
+                        "{method} {path} {status}"
+                    );
                 }
             }
         }

@@ -19,6 +19,7 @@ use crate::db::{self, DbPool};
 use crate::domain::catalogue::Catalogue;
 use crate::error::ApiError;
 use crate::http::fallback::{self, RouteTable};
+use crate::http::rate_limit::{self, Limiter};
 use crate::http::{BodyLimit, BodyTimeout, middleware};
 use crate::repository;
 use crate::routes::{self, meta};
@@ -31,6 +32,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    limiter: web::Data<Limiter>,
     retention: Retention,
     purge_interval: std::time::Duration,
 }
@@ -78,6 +80,7 @@ impl Application {
             settings.tombstone_retention_days,
         )));
         let api = crate::openapi::build_openapi();
+        let limiter = web::Data::new(Limiter::new(settings.rate_limits));
         let state = State {
             routes: web::Data::new(RouteTable::from_openapi(&api)),
             meta: web::Data::new(meta::Meta {
@@ -107,6 +110,7 @@ impl Application {
                 trusted_proxies: settings.trusted_proxies.clone(),
             }),
             quotas: web::Data::new(settings.quotas),
+            limiter: limiter.clone(),
             body_limit: BodyLimit(settings.max_body_bytes),
             body_timeout: BodyTimeout(std::time::Duration::from_secs(
                 settings.body_read_timeout_secs.max(1),
@@ -115,6 +119,7 @@ impl Application {
         let server = HttpServer::new(move || {
             let state = state.clone();
             App::new()
+                .wrap(from_fn(rate_limit::limit))
                 .wrap(from_fn(middleware::request_context))
                 .wrap(Compress::default())
                 .app_data(state.routes)
@@ -123,6 +128,7 @@ impl Application {
                 .app_data(state.catalogue)
                 .app_data(state.auth)
                 .app_data(state.quotas)
+                .app_data(state.limiter)
                 .app_data(state.body_limit)
                 .app_data(state.body_timeout)
                 // Every body extractor (not only `Json`) takes the configured limit, not actix's
@@ -162,6 +168,7 @@ impl Application {
             port,
             server,
             pool,
+            limiter,
             retention,
             purge_interval: settings.tombstone_purge_interval,
         })
@@ -182,6 +189,7 @@ impl Application {
     /// `SOLEUS_TOMBSTONE_PURGE_INTERVAL_SECS`, starting now.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (pool, retention, every) = (self.pool.clone(), self.retention, self.purge_interval);
+        let window = std::time::Duration::from_secs(u64::from(self.limiter.window_secs()));
         let purge = actix_web::rt::spawn(async move {
             let mut ticks = actix_web::rt::time::interval(every);
             loop {
@@ -191,15 +199,27 @@ impl Application {
                     Ok(purged) => tracing::info!(purged, "tombstones purged"),
                     Err(e) => tracing::warn!(error = %e, "tombstone purge failed"),
                 }
-                // The longest limiter window is an hour (registrations).
-                let hour = std::time::Duration::from_secs(3600);
-                if let Err(e) = crate::auth::rate_limit::purge_expired(&pool, hour).await {
+                // The longest limiter window is an hour (registrations), or the configured one.
+                let longest = std::time::Duration::from_secs(3600).max(window);
+                if let Err(e) = crate::auth::rate_limit::purge_expired(&pool, longest).await {
                     tracing::warn!(error = %e, "expired rate-limit windows were not purged");
+                }
+            }
+        });
+        // Rate-limit counts meet the other replicas' every second (PostgreSQL).
+        let (pool, limiter) = (self.pool.clone(), self.limiter.clone());
+        let share = actix_web::rt::spawn(async move {
+            let mut ticks = actix_web::rt::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                ticks.tick().await;
+                if let Err(e) = rate_limit::sync(&limiter, &pool).await {
+                    tracing::warn!(error = %e, "rate-limit counts were not shared");
                 }
             }
         });
         let result = self.server.await;
         purge.abort();
+        share.abort();
         result
     }
 }
@@ -213,6 +233,7 @@ struct State {
     catalogue: web::Data<Catalogue>,
     auth: web::Data<AuthState>,
     quotas: web::Data<crate::services::Quotas>,
+    limiter: web::Data<Limiter>,
     body_limit: BodyLimit,
     body_timeout: BodyTimeout,
 }

@@ -5,7 +5,7 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
 
 use super::AuthState;
 use super::tokens::{self, Scope, TokenKind};
@@ -41,8 +41,17 @@ pub(super) fn verified(req: &HttpRequest, kind: TokenKind) -> Result<(String, Ve
     let state = req
         .app_data::<web::Data<AuthState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AuthState is not configured")))?;
-    let claims = tokens::verify(&state.keys, &state.config, bearer(req)?)
-        .map_err(|e| ApiError::InvalidToken(e.0.into()))?;
+    let token = bearer(req)?;
+    // The rate limiter verified it already when it was valid.
+    let known = req
+        .extensions()
+        .get::<crate::http::rate_limit::Verified>()
+        .map(|v| v.0.clone());
+    let claims = match known {
+        Some(claims) => claims,
+        None => tokens::verify(&state.keys, &state.config, token)
+            .map_err(|e| ApiError::InvalidToken(e.0.into()))?,
+    };
     if claims.typ != kind {
         return Err(ApiError::Forbidden(
             match kind {

@@ -57,9 +57,14 @@ pub enum AnyConnection {
 pub struct DbPool {
     reads: r2d2::Pool<Manager>,
     writes: r2d2::Pool<Manager>,
+    backend: Backend,
 }
 
 impl DbPool {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// A connection that may write, outside the request path (start-up, the CLI, tests).
     pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, r2d2::PoolError> {
         self.writes.get()
@@ -209,11 +214,13 @@ pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
             DbPool {
                 reads: pool.clone(),
                 writes: pool,
+                backend: Backend::Postgres,
             }
         }
         Backend::Sqlite => DbPool {
             reads: build(manager.readers(), max_size)?,
             writes: build(manager, 1)?,
+            backend: Backend::Sqlite,
         },
     })
 }

@@ -5,6 +5,7 @@ pub mod extract;
 pub mod fallback;
 pub mod idempotency;
 pub mod middleware;
+pub mod rate_limit;
 
 pub use extract::{BodyLimit, BodyTimeout, Id, Json, Query, VersionNumber};
 

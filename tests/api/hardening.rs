@@ -497,3 +497,66 @@ async fn a_session_links_only_to_its_users_own_programme() {
     let listed = app.get_with("/v1/me/sessions", &token).await.json();
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(2), "{listed}");
 }
+
+/// Limits on every route: a budget per caller and kind, the `RateLimit` fields on every
+/// limited response, a 429 problem with `Retry-After` past the budget.
+#[actix_web::test]
+async fn every_route_has_a_budget_per_caller_and_kind() {
+    let app = crate::helpers::spawn_app_with(
+        |s| {
+            s.rate_limits = soleus_api::http::rate_limit::Budgets {
+                read: 3,
+                write: 2,
+                auth: 20,
+                // A day: the test never straddles two windows.
+                window_secs: 86_400,
+                ..soleus_api::http::rate_limit::Budgets::default()
+            };
+        },
+        None,
+    )
+    .await;
+    let (_, token, _) = app.user("budget@example.com").await;
+    let (_, other, _) = app.user("budget-other@example.com").await;
+    let mut remaining = Vec::new();
+    for _ in 0..3 {
+        let res = app.get_with("/v1/me", &token).await;
+        assert_eq!(res.status.as_u16(), 200);
+        assert_eq!(res.header("ratelimit-policy"), Some("\"read\";q=3;w=86400"));
+        remaining.push(res.header("ratelimit").unwrap_or_default().to_owned());
+    }
+    assert!(remaining[0].starts_with("\"read\";r=2;t="), "{remaining:?}");
+    assert!(remaining[2].starts_with("\"read\";r=0;t="), "{remaining:?}");
+    let res = app.get_with("/v1/me/sessions", &token).await;
+    let body = assert_problem(&res, 429);
+    assert_eq!(body["type"], "https://soleus-api.dev/problems/rate-limited");
+    let retry: u64 = res
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!((1..=86_400).contains(&retry), "{retry}");
+    assert!(
+        res.header("ratelimit")
+            .is_some_and(|v| v.starts_with("\"read\";r=0;"))
+    );
+    // Another user, and anonymous callers (by address), have budgets of their own; so do writes.
+    assert_eq!(app.get_with("/v1/me", &other).await.status.as_u16(), 200);
+    assert_eq!(app.get("/v1/exercises").await.status.as_u16(), 200);
+    let res = app
+        .send_json_with("POST", "/v1/me/sessions", &token, &session())
+        .await;
+    assert_eq!(res.status.as_u16(), 201);
+    assert_eq!(res.header("ratelimit-policy"), Some("\"write\";q=2;w=86400"));
+    // A forged token naming the user spends the address's budget, never the user's.
+    let forged = format!("{}.e30.c2ln", token.split('.').next().unwrap_or_default());
+    for _ in 0..2 {
+        assert_eq!(app.get_with("/v1/me", &forged).await.status.as_u16(), 401);
+    }
+    assert_eq!(app.get_with("/v1/me", &other).await.status.as_u16(), 200);
+    // The probes are never limited.
+    for _ in 0..5 {
+        let res = app.get("/healthz").await;
+        assert_eq!(res.status.as_u16(), 200);
+        assert!(res.header("ratelimit").is_none());
+    }
+}

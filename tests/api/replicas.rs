@@ -1,7 +1,7 @@
 //! Three server processes on one database, as a load balancer would run them: interleaved
 //! writes of many users through all three, a feed follower reading through another replica
 //! while they land, one Idempotency-Key sent to all three at once, and the login throttle
-//! counted across them. Runs on SQLite (three processes on one file) and on PostgreSQL.
+//! counted across them, and rate limits shared. Runs on SQLite (three processes on one file) and on PostgreSQL.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
@@ -34,6 +34,11 @@ async fn start_replica(primary: &TestApp) -> Replica {
         .env("SOLEUS_WORKERS", "1")
         .env("SOLEUS_LOGIN_FAILURES_PER_ACCOUNT", "3")
         .env("SOLEUS_TOMBSTONE_PURGE_INTERVAL_SECS", "3600")
+        // A small budget to share for the engine calls; a day's window, so the test never
+        // straddles two.
+        .env("SOLEUS_RATE_LIMIT_EXPENSIVE", "9")
+        .env("SOLEUS_RATE_LIMIT_WINDOW_SECS", "86400")
+        .env("SOLEUS_RATE_LIMIT_AUTH", "1000")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -101,7 +106,7 @@ async fn follow(app: &TestApp, token: &str, since: &mut Option<String>, seen: &m
 }
 
 #[actix_web::test]
-async fn three_replicas_share_feeds_idempotency_and_the_login_throttle() {
+async fn three_replicas_share_feeds_idempotency_the_login_throttle_and_rate_limits() {
     let primary = spawn_app().await;
     let replicas = join_all((0..3).map(|_| start_replica(&primary))).await;
     let at = |i: usize| &replicas[i % replicas.len()].app;
@@ -258,4 +263,49 @@ async fn three_replicas_share_feeds_idempotency_and_the_login_throttle() {
         statuses.push(res.status.as_u16());
     }
     assert_eq!(statuses, [401, 401, 401, 429, 429, 429], "shared across replicas");
+
+    // Rate limits: on PostgreSQL one budget across replicas (counts meet every second); on
+    // SQLite, where one process is the deployment, each process keeps its own.
+    let preview = json!({"age": 45, "activity_level": "sedentary", "goals": ["circulation"]});
+    let shared = primary.database_url.starts_with("postgres");
+    let mut allowed = 0;
+    for _round in 0..4 {
+        for r in 0..3 {
+            let res = at(r).post_json("/v1/programmes/preview", &preview).await;
+            match res.status.as_u16() {
+                200 => allowed += 1,
+                429 => assert!(res.header("retry-after").is_some()),
+                other => panic!("preview answered {other}"),
+            }
+        }
+        if shared {
+            // Every replica has added its counts, then each syncs once more to read the others'.
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while stored_previews(&primary) < allowed {
+                assert!(
+                    Instant::now() < deadline,
+                    "the replicas did not share their counts"
+                );
+                actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+        }
+    }
+    assert_eq!(allowed, if shared { 9 } else { 12 }, "previews let through");
+}
+
+/// The previews the replicas have added to the shared counters so far.
+fn stored_previews(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Total {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(
+        "SELECT COALESCE(SUM(count), 0)::bigint AS n FROM rate_counters WHERE key LIKE 'rl:expensive:%'",
+    )
+    .get_result::<Total>(&mut app.raw_connection())
+    .map(|t| t.n)
+    .unwrap_or(0)
 }
