@@ -63,8 +63,9 @@ pub struct Settings {
     pub quotas: crate::services::Quotas,
     /// `SOLEUS_RATE_LIMIT_READ` (1200), `_WRITE` (300), `_AUTH` (30), `_EXPENSIVE` (30):
     /// requests per caller per `SOLEUS_RATE_LIMIT_WINDOW_SECS` (60); 0 turns one off. Partner
-    /// clients get `SOLEUS_RATE_LIMIT_PARTNER_FACTOR` (10) times as much.
-    pub rate_limits: crate::http::rate_limit::Budgets,
+    /// clients get `SOLEUS_RATE_LIMIT_PARTNER_FACTOR` (10) times as much. Also
+    /// `SOLEUS_MAX_SESSIONS_PER_DAY` (2000): sessions one account may create per UTC day.
+    pub rate_limits: crate::limits::Budgets,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,8 +162,8 @@ impl Settings {
             },
             jwt_private_key_file: jwt_key.map_or_else(|| data_dir.join("jwt-ed25519.pem"), PathBuf::from),
             rate_limits: {
-                let default = crate::http::rate_limit::Budgets::default();
-                crate::http::rate_limit::Budgets {
+                let default = crate::limits::Budgets::default();
+                crate::limits::Budgets {
                     read: parse(&get, "SOLEUS_RATE_LIMIT_READ", default.read, "a number")?,
                     write: parse(&get, "SOLEUS_RATE_LIMIT_WRITE", default.write, "a number")?,
                     auth: parse(&get, "SOLEUS_RATE_LIMIT_AUTH", default.auth, "a number")?,
@@ -180,6 +181,12 @@ impl Settings {
                         "a number of seconds",
                     )?
                     .max(1),
+                    sessions_per_day: parse(
+                        &get,
+                        "SOLEUS_MAX_SESSIONS_PER_DAY",
+                        default.sessions_per_day,
+                        "a number",
+                    )?,
                 }
             },
             quotas: {
@@ -239,7 +246,7 @@ impl Settings {
             min_client_version: "1.0.0".into(),
             log_format: LogFormat::Json,
             quotas: crate::services::Quotas::default(),
-            rate_limits: crate::http::rate_limit::Budgets::off(),
+            rate_limits: crate::limits::Budgets::off(),
         }
     }
 }

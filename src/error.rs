@@ -98,6 +98,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The account created the most sessions allowed today (`SOLEUS_MAX_SESSIONS_PER_DAY`).
+    #[error("daily quota of {limit} sessions spent")]
+    SessionsPerDay { limit: u32, retry_after_secs: u64 },
     /// The client did not send the whole body in time.
     #[error("request timeout")]
     RequestTimeout { seconds: u64 },
@@ -145,6 +148,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::Validation(_) => "validation",
             Self::TooManyRequests { .. } => "rate-limited",
+            Self::SessionsPerDay { .. } => "quota-exceeded",
             Self::RequestTimeout { .. } => "request-timeout",
             Self::ServiceUnavailable(_) => "unavailable",
             Self::OAuth { .. } => "oauth",
@@ -181,6 +185,13 @@ impl ApiError {
             Self::TooManyRequests { retry_after_secs } => {
                 format!("Rate limit exceeded; retry after {retry_after_secs} seconds.")
             }
+            Self::SessionsPerDay {
+                limit,
+                retry_after_secs,
+            } => format!(
+                "This account created {limit} sessions today (UTC), the most allowed per day; retry after \
+                 {retry_after_secs} seconds. Idempotency-Key replays, PUT, PATCH and DELETE still work."
+            ),
             Self::RequestTimeout { seconds } => {
                 format!("The request body did not arrive within {seconds} seconds.")
             }
@@ -228,7 +239,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::SessionsPerDay { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::OAuth {
@@ -269,7 +280,7 @@ impl ResponseError for ApiError {
                     format!("Bearer realm=\"soleus-api\", error=\"insufficient_scope\", scope=\"{scope}\""),
                 ));
             }
-            Self::TooManyRequests { retry_after_secs } => {
+            Self::TooManyRequests { retry_after_secs } | Self::SessionsPerDay { retry_after_secs, .. } => {
                 builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             Self::ServiceUnavailable(_) => {

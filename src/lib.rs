@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 /// Strict extractors, middleware, conditional requests, idempotency keys, the 405 fallback.
 pub mod http;
+pub mod limits;
 /// The OpenAPI document, built from the route table.
 pub mod openapi;
 /// Storage: one module per resource (table), plain diesel queries.

@@ -329,7 +329,7 @@ fn add_storage_limits_and_headers(api: &mut utoipa::openapi::OpenApi) {
         components.responses.insert(name.to_owned(), RefOr::T(response));
     }
     for (path, op) in operations_at(api) {
-        let limited = crate::http::rate_limit::Class::of(&actix_web::http::Method::GET, path).is_some();
+        let limited = crate::http::rate_limit::class_of(&actix_web::http::Method::GET, path).is_some();
         let mut wanted = Vec::new();
         if !IN_MEMORY.iter().any(|p| path.starts_with(p)) {
             wanted.push(shared[0]);

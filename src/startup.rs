@@ -19,8 +19,9 @@ use crate::db::{self, DbPool};
 use crate::domain::catalogue::Catalogue;
 use crate::error::ApiError;
 use crate::http::fallback::{self, RouteTable};
-use crate::http::rate_limit::{self, Limiter};
+use crate::http::rate_limit;
 use crate::http::{BodyLimit, BodyTimeout, middleware};
+use crate::limits::{self, Limiter};
 use crate::repository;
 use crate::routes::{self, meta};
 use crate::services::sessions::{self as sessions, Retention};
@@ -199,8 +200,8 @@ impl Application {
                     Ok(purged) => tracing::info!(purged, "tombstones purged"),
                     Err(e) => tracing::warn!(error = %e, "tombstone purge failed"),
                 }
-                // The longest limiter window is an hour (registrations), or the configured one.
-                let longest = std::time::Duration::from_secs(3600).max(window);
+                // The longest limiter window is a day (sessions per day), or the configured one.
+                let longest = std::time::Duration::from_secs(86_400).max(window);
                 if let Err(e) = crate::auth::rate_limit::purge_expired(&pool, longest).await {
                     tracing::warn!(error = %e, "expired rate-limit windows were not purged");
                 }
@@ -212,7 +213,7 @@ impl Application {
             let mut ticks = actix_web::rt::time::interval(std::time::Duration::from_secs(1));
             loop {
                 ticks.tick().await;
-                if let Err(e) = rate_limit::sync(&limiter, &pool).await {
+                if let Err(e) = limits::sync(&limiter, &pool).await {
                     tracing::warn!(error = %e, "rate-limit counts were not shared");
                 }
             }

@@ -26,6 +26,7 @@ use crate::error::{ApiError, PROBLEM_JSON as PROBLEMS, Problem};
 use crate::http::conditional::{cached_json, etag};
 use crate::http::idempotency::idempotent;
 use crate::http::{Id, Json, Query};
+use crate::limits::Limiter;
 use crate::services::Subject;
 use crate::services::sessions::feed::{self, ListFilter};
 use crate::services::sessions::{self, Session, SyncResult, Written};
@@ -56,11 +57,12 @@ fn if_match(req: &HttpRequest) -> impl FnOnce(&Session) -> Result<(), ApiError> 
 async fn create(
     pool: &DbPool,
     catalogue: &Arc<Catalogue>,
+    limits: &Limiter,
     subject: Subject,
     input: SessionInput,
 ) -> Result<HttpResponse, ApiError> {
     let location = subject.collection("sessions");
-    let Written { result, session } = sessions::create(pool, catalogue, subject, input).await?;
+    let Written { result, session } = sessions::create(pool, catalogue, limits, subject, input).await?;
     let mut builder = if result == SyncResult::Created {
         HttpResponse::Created()
     } else {
@@ -95,6 +97,8 @@ user_and_partner! {
             (status = 201, description = "Created (`Sync-Result: created`).", body = Session, headers(("ETag" = String), ("Location" = String), ("Sync-Result" = String))),
             (status = 200, description = "Already stored with the same content (`Sync-Result: unchanged`); for partners also `replaced` or `ignored` by `external_version`.", body = Session, headers(("ETag" = String), ("Sync-Result" = String))),
             (status = 409, description = "The id belongs to a different session.", body = Problem, content_type = PROBLEMS),
+            (status = 429, description = "A rate limit, or the account created `SOLEUS_MAX_SESSIONS_PER_DAY` sessions today (`quota-exceeded`); see `Retry-After`.",
+             body = Problem, content_type = PROBLEMS, headers(("Retry-After" = u64))),
         ),
     )]
     pub async fn create_session(
@@ -102,11 +106,12 @@ user_and_partner! {
         acting: Acting<need::SessionsWrite>,
         pool: web::Data<DbPool>,
         catalogue: web::Data<Catalogue>,
+        limits: web::Data<Limiter>,
         body: Json<SessionInput>,
     ) -> Result<HttpResponse, ApiError> {
         let (subject, input, catalogue) = (acting.authorize(&pool).await?, body.into_inner(), catalogue.into_inner());
         idempotent(&req, &pool, subject.key_scope(), &input, || {
-            create(&pool, &catalogue, subject, input.clone())
+            create(&pool, &catalogue, &limits, subject, input.clone())
         })
         .await
     }
@@ -170,6 +175,7 @@ pub struct BatchResponse {
 async fn batch(
     pool: &DbPool,
     catalogue: &Arc<Catalogue>,
+    limits: &Limiter,
     subject: Subject,
     body: BatchRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -178,7 +184,7 @@ async fn batch(
         .into_iter()
         .map(crate::http::extract::from_value::<SessionInput>)
         .collect();
-    let results = sessions::batch(pool, catalogue, subject, items).await?;
+    let results = sessions::batch(pool, catalogue, limits, subject, items).await?;
     Ok(HttpResponse::Ok().json(BatchResponse {
         results: results.into_iter().map(BatchResult::from).collect(),
     }))
@@ -196,18 +202,23 @@ user_and_partner! {
     #[openapi(
         params(("Idempotency-Key" = Option<String>, Header, description = "Makes the POST safe to retry: the first response is replayed for 24 hours", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")),
         request_body = BatchRequest,
-        responses((status = 200, description = "One result per item.", body = BatchResponse)),
+        responses(
+            (status = 200, description = "One result per item.", body = BatchResponse),
+            (status = 429, description = "A rate limit, or the account created `SOLEUS_MAX_SESSIONS_PER_DAY` sessions today (`quota-exceeded`); a batch begun with room left is stored whole. See `Retry-After`.",
+             body = Problem, content_type = PROBLEMS, headers(("Retry-After" = u64))),
+        ),
     )]
     pub async fn batch_sessions(
         req: HttpRequest,
         acting: Acting<need::SessionsWrite>,
         pool: web::Data<DbPool>,
         catalogue: web::Data<Catalogue>,
+        limits: web::Data<Limiter>,
         body: Json<BatchRequest>,
     ) -> Result<HttpResponse, ApiError> {
         let (subject, body, catalogue) = (acting.authorize(&pool).await?, body.into_inner(), catalogue.into_inner());
         idempotent(&req, &pool, subject.key_scope(), &body, || {
-            batch(&pool, &catalogue, subject, body.clone())
+            batch(&pool, &catalogue, &limits, subject, body.clone())
         })
         .await
     }

@@ -504,13 +504,13 @@ async fn a_session_links_only_to_its_users_own_programme() {
 async fn every_route_has_a_budget_per_caller_and_kind() {
     let app = crate::helpers::spawn_app_with(
         |s| {
-            s.rate_limits = soleus_api::http::rate_limit::Budgets {
+            s.rate_limits = soleus_api::limits::Budgets {
                 read: 3,
                 write: 2,
                 auth: 20,
                 // A day: the test never straddles two windows.
                 window_secs: 86_400,
-                ..soleus_api::http::rate_limit::Budgets::default()
+                ..soleus_api::limits::Budgets::default()
             };
         },
         None,
@@ -559,4 +559,70 @@ async fn every_route_has_a_budget_per_caller_and_kind() {
         assert_eq!(res.status.as_u16(), 200);
         assert!(res.header("ratelimit").is_none());
     }
+}
+
+/// Defect 6: sessions per day. A batch begun with room left is stored whole; then new sessions
+/// wait for the next UTC day, while edits and deletes go on.
+#[actix_web::test]
+async fn an_account_creates_at_most_its_daily_quota_of_sessions() {
+    let app = crate::helpers::spawn_app_with(|s| s.rate_limits.sessions_per_day = 3, None).await;
+    let (_, token, _) = app.user("daily@example.com").await;
+    let (_, other, _) = app.user("daily-other@example.com").await;
+    let mut first = String::new();
+    for _ in 0..2 {
+        let res = app
+            .send_json_with("POST", "/v1/me/sessions", &token, &session())
+            .await;
+        assert_eq!(res.status.as_u16(), 201);
+        first = res.json()["id"].as_str().unwrap_or_default().to_owned();
+    }
+    let batch = json!({"sessions": [session(), session(), session()]});
+    let res = app
+        .send_json_with("POST", "/v1/me/sessions/batch", &token, &batch)
+        .await;
+    assert_eq!(res.status.as_u16(), 200);
+    let res = app
+        .send_json_with("POST", "/v1/me/sessions", &token, &session())
+        .await;
+    let body = assert_problem(&res, 429);
+    assert_eq!(body["type"], "https://soleus-api.dev/problems/quota-exceeded");
+    assert!(
+        res.header("retry-after")
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|s| (1..=86_400).contains(&s))
+    );
+    let res = app
+        .send_json_with("POST", "/v1/me/sessions/batch", &token, &batch)
+        .await;
+    assert_eq!(
+        assert_problem(&res, 429)["type"],
+        "https://soleus-api.dev/problems/quota-exceeded"
+    );
+    let stored = app.get_with("/v1/me/sessions?limit=100", &token).await.json();
+    assert_eq!(
+        stored["items"].as_array().map(Vec::len),
+        Some(5),
+        "nothing stored past the quota"
+    );
+    let res = app
+        .send_json_with(
+            "PATCH",
+            &format!("/v1/me/sessions/{first}"),
+            &token,
+            &json!({"rpe": 6}),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(
+        app.delete_with(&format!("/v1/me/sessions/{first}"), &token)
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    // Another account has its own quota.
+    let res = app
+        .send_json_with("POST", "/v1/me/sessions", &other, &session())
+        .await;
+    assert_eq!(res.status.as_u16(), 201);
 }

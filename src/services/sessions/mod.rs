@@ -19,6 +19,7 @@ use crate::db::{self, DbPool};
 use crate::domain::catalogue::Catalogue;
 use crate::domain::sessions::{Content, SessionInput, SessionSet, Symptom};
 use crate::error::{ApiError, read_json, write_json};
+use crate::limits::{Class, Limiter};
 use crate::repository::programmes;
 use crate::repository::sessions::{self as repo, Bulk, Direct, SessionRow};
 pub use sync::{SyncError, SyncResult};
@@ -125,6 +126,34 @@ fn unknown_programme() -> ApiError {
     )
 }
 
+/// The key of the account's sessions-per-day quota (whoever writes: app or partner).
+fn quota_key(user_id: &str) -> String {
+    format!("user:{user_id}")
+}
+
+/// Refuses new sessions once the account created its quota for the UTC day. A batch started
+/// with room left is stored whole, so a day can end up to one batch past the quota.
+fn check_daily_quota(limits: &Limiter, user_id: &str) -> Result<(), ApiError> {
+    match limits.peek(Class::Sessions, &quota_key(user_id), Utc::now().timestamp()) {
+        Some(verdict) if !verdict.allowed => Err(ApiError::SessionsPerDay {
+            limit: verdict.quota,
+            retry_after_secs: u64::from(verdict.reset_secs.max(1)),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Counts sessions just created against the account's daily quota.
+fn spend_daily_quota(limits: &Limiter, user_id: &str, created: usize) {
+    let created = u32::try_from(created).unwrap_or(u32::MAX);
+    limits.add(
+        Class::Sessions,
+        &quota_key(user_id),
+        created,
+        Utc::now().timestamp(),
+    );
+}
+
 /// Which of `ids` name the user's programmes.
 async fn own_programmes(pool: &DbPool, user_id: &str, ids: Vec<String>) -> Result<Vec<String>, ApiError> {
     if ids.is_empty() {
@@ -143,11 +172,13 @@ pub fn not_found() -> ApiError {
 pub async fn create(
     pool: &DbPool,
     catalogue: &Arc<Catalogue>,
+    limits: &Limiter,
     subject: Subject,
     input: SessionInput,
 ) -> Result<Written, ApiError> {
     sync::check_input(catalogue, &subject, &input)?;
     let user_id = subject.user_id.clone();
+    check_daily_quota(limits, &user_id)?;
     if let Some(programme) = &input.programme_id
         && own_programmes(pool, &user_id, vec![programme.clone()])
             .await?
@@ -173,6 +204,9 @@ pub async fn create(
             .await?
         }
     };
+    if result == SyncResult::Created {
+        spend_daily_quota(limits, &user_id, 1);
+    }
     if result.wrote() {
         adaptation::after_session_write(pool, catalogue, &user_id, row.programme_id.as_deref()).await;
     }
@@ -196,9 +230,11 @@ pub struct Stored {
 pub async fn batch(
     pool: &DbPool,
     catalogue: &Arc<Catalogue>,
+    limits: &Limiter,
     subject: Subject,
     items: Vec<Result<SessionInput, ApiError>>,
 ) -> Result<Vec<Result<Stored, ApiError>>, ApiError> {
+    check_daily_quota(limits, &subject.user_id)?;
     let parsed: Vec<Result<SessionInput, ApiError>> = items
         .into_iter()
         .map(|item| {
@@ -262,6 +298,11 @@ pub async fn batch(
         },
     )
     .await?;
+    let created = results
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|s| s.result == SyncResult::Created))
+        .count();
+    spend_daily_quota(limits, &user_id, created);
     for programme_id in &programme_ids {
         adaptation::after_session_write(pool, catalogue, &user_id, Some(programme_id)).await;
     }
