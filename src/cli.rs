@@ -43,7 +43,8 @@ fn probe(port: u16) -> std::io::Result<bool> {
     Ok(head.ends_with(b"200"))
 }
 
-/// `soleus-api partners create --name NAME --scopes a,b` | `partners list` | `partners revoke ID`.
+/// `soleus-api partners create --name NAME --scopes a,b [--redirect-uris URI,URI]` | `partners list` |
+/// `partners redirect-uris ID URI,URI` | `partners revoke ID`.
 /// Prints to stdout; the client secret is shown once and stored only as a hash.
 pub fn partners(settings: &Settings, args: &[String]) -> ExitCode {
     match run_partners(settings, args) {
@@ -65,6 +66,17 @@ fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+/// A comma-separated list of redirect URIs, checked (https, or http on loopback), stored one
+/// per line.
+fn redirect_uris(list: &str) -> anyhow::Result<String> {
+    let uris: Vec<&str> = list.split(',').map(str::trim).filter(|u| !u.is_empty()).collect();
+    for uri in &uris {
+        crate::services::oauth::check_redirect_uri(uri)
+            .map_err(|why| anyhow::anyhow!("--redirect-uris: {why}"))?;
+    }
+    Ok(uris.join("\n"))
+}
+
 fn run_partners(settings: &Settings, args: &[String]) -> anyhow::Result<String> {
     let pool = db::connect(&settings.database_url, 1)?;
     let mut conn = pool.get()?;
@@ -84,6 +96,7 @@ fn run_partners(settings: &Settings, args: &[String]) -> anyhow::Result<String> 
                 anyhow::anyhow!("unknown scope `{unknown}` (any of: {})", Scope::join(&Scope::ALL))
             })?;
             anyhow::ensure!(!scopes.is_empty(), "partners create needs at least one scope");
+            let redirect_uris = redirect_uris(flag(args, "--redirect-uris").unwrap_or(""))?;
             let (secret, hash) = new_secret();
             let row = PartnerRow {
                 id: uuid::Uuid::new_v4().simple().to_string(),
@@ -92,11 +105,14 @@ fn run_partners(settings: &Settings, args: &[String]) -> anyhow::Result<String> 
                 scopes: Scope::join(&scopes),
                 created_at: now,
                 revoked_at: None,
+                redirect_uris,
             };
             partners::insert(&mut conn, &row)?;
             Ok(format!(
-                "client_id: {}\nclient_secret: {secret}\nscopes: {}\nStore the secret now: it is not shown again.",
-                row.id, row.scopes
+                "client_id: {}\nclient_secret: {secret}\nscopes: {}\nredirect_uris: {}\nStore the secret now: it is not shown again.",
+                row.id,
+                row.scopes,
+                row.redirect_uris().collect::<Vec<_>>().join(" ")
             ))
         }
         Some("list") => {
@@ -114,6 +130,17 @@ fn run_partners(settings: &Settings, args: &[String]) -> anyhow::Result<String> 
                 .collect::<Vec<_>>()
                 .join("\n"))
         }
+        Some("redirect-uris") => {
+            let id = args
+                .get(1)
+                .ok_or_else(|| anyhow::anyhow!("partners redirect-uris needs a client id"))?;
+            let uris = redirect_uris(args.get(2).map_or("", String::as_str))?;
+            anyhow::ensure!(
+                partners::set_redirect_uris(&mut conn, id, &uris)?,
+                "no active partner has the client id `{id}`"
+            );
+            Ok(format!("redirect_uris of {id}: {}", uris.replace('\n', " ")))
+        }
         Some("revoke") => {
             let id = args
                 .get(1)
@@ -125,7 +152,8 @@ fn run_partners(settings: &Settings, args: &[String]) -> anyhow::Result<String> 
             Ok(format!("revoked {id}"))
         }
         _ => Err(anyhow::anyhow!(
-            "usage: soleus-api partners create --name NAME --scopes a,b | list | revoke CLIENT_ID"
+            "usage: soleus-api partners create --name NAME --scopes a,b [--redirect-uris URI,URI] | list | \
+             redirect-uris CLIENT_ID URI,URI | revoke CLIENT_ID"
         )),
     }
 }

@@ -6,7 +6,7 @@
 
 use utoipa::OpenApi;
 use utoipa::openapi::security::{
-    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
+    AuthorizationCode, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
 };
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa_actix_web::AppExt as _;
@@ -99,24 +99,35 @@ impl utoipa::Modify for SecuritySchemes {
         components.add_security_scheme(
             "partner_oauth",
             SecurityScheme::OAuth2(OAuth2::with_description(
-                [Flow::ClientCredentials(ClientCredentials::new(
-                    "/v1/oauth/token",
-                    Scopes::from_iter([
-                        ("catalogue:read", "Read the exercise catalogue"),
-                        ("programmes:read", "Read a consenting user's programmes"),
-                        ("programmes:write", "Create programmes for a consenting user"),
-                        ("sessions:read", "Read a consenting user's workout sessions"),
-                        (
-                            "sessions:write",
-                            "Create and sync a consenting user's workout sessions",
-                        ),
-                    ]),
-                ))],
-                "Partner platforms: OAuth 2.0 client credentials (RFC 6749 §4.4); the token acts on a \
-                 user's data only while that user's grant is active.",
+                [
+                    Flow::AuthorizationCode(AuthorizationCode::with_refresh_url(
+                        "/v1/oauth/authorize",
+                        "/v1/oauth/token",
+                        partner_scopes(),
+                        "/v1/oauth/token",
+                    )),
+                    Flow::ClientCredentials(ClientCredentials::new("/v1/oauth/token", partner_scopes())),
+                ],
+                "Partner platforms. A user consents on the consent page (authorization code with PKCE, \
+                 S256 only: RFC 6749 §4.1, RFC 7636), or grants access from their app; the partner's \
+                 token (authorization code or client credentials, RFC 6749 §4.4) acts on a user's data \
+                 only while that user's grant is active, within both the token's and the grant's scopes.",
             )),
         );
     }
+}
+
+fn partner_scopes() -> Scopes {
+    Scopes::from_iter([
+        ("catalogue:read", "Read the exercise catalogue"),
+        ("programmes:read", "Read a consenting user's programmes"),
+        ("programmes:write", "Create programmes for a consenting user"),
+        ("sessions:read", "Read a consenting user's workout sessions"),
+        (
+            "sessions:write",
+            "Create and sync a consenting user's workout sessions",
+        ),
+    ])
 }
 
 /// Reusable error responses, referenced from every operation that can produce them.

@@ -69,6 +69,26 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        /// The partner holding it for the user (OAuth consent); NULL for the user's own login.
+        client_id -> Nullable<Text>,
+        /// The scopes a partner's token was granted.
+        scopes -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Authorization codes (RFC 6749 §4.1), single-use, stored as hashes.
+    oauth_codes (code_hash) {
+        code_hash -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        redirect_uri -> Text,
+        scopes -> Text,
+        code_challenge -> Text,
+        family_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -81,6 +101,8 @@ diesel::table! {
         scopes -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        /// Registered redirect URIs, one per line (exact match, RFC 9700).
+        redirect_uris -> Text,
     }
 }
 
@@ -199,6 +221,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     partners,
     partner_grants,
+    oauth_codes,
     programmes,
     programme_versions,
     assessments

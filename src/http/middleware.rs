@@ -89,13 +89,15 @@ fn harden(headers: &mut actix_web::http::header::HeaderMap, carries_credentials:
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if html {
+    if html && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
                 "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
             ),
         );
+    }
+    if html {
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     if carries_credentials && !headers.contains_key(header::CACHE_CONTROL) {
@@ -104,6 +106,12 @@ fn harden(headers: &mut actix_web::http::header::HeaderMap, carries_credentials:
 }
 
 /// Re-renders an error response as a problem document carrying `instance` and `request_id`.
+fn is_html(res: &ServiceResponse<BoxBody>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(b"text/html"))
+}
+
 fn to_problem(res: ServiceResponse<BoxBody>, path: &str, request_id: &str) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let is_problem = res
@@ -113,7 +121,8 @@ fn to_problem(res: ServiceResponse<BoxBody>, path: &str, request_id: &str) -> Se
     let api_error = res.response().error().and_then(|e| e.as_error::<ApiError>());
     let problem = match api_error {
         Some(err) => err.problem(),
-        None if is_problem => return res,
+        // Pages (the OAuth consent page) answer their errors in HTML, for people.
+        None if is_problem || is_html(&res) => return res,
         None => problem_for_status(status, res.response().error().map(ToString::to_string)),
     };
     let problem = Problem {

@@ -5,6 +5,7 @@ pub mod app_meta;
 pub mod assessments;
 pub mod exercises;
 pub mod idempotency;
+pub mod oauth_codes;
 pub mod partners;
 pub mod programmes;
 pub mod rate_counters;

@@ -15,6 +15,18 @@ pub struct PartnerRow {
     pub scopes: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// One per line.
+    pub redirect_uris: String,
+}
+
+impl PartnerRow {
+    /// The registered redirect URIs.
+    pub fn redirect_uris(&self) -> impl Iterator<Item = &str> {
+        self.redirect_uris
+            .lines()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable)]
@@ -44,6 +56,14 @@ pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<PartnerRow>> {
 }
 
 /// Revokes a partner; its tokens stop working on their next request. `false` if unknown.
+/// Replaces the active partner's redirect URIs (one per line); `false` if there is none.
+pub fn set_redirect_uris(conn: &mut AnyConnection, id: &str, uris: &str) -> QueryResult<bool> {
+    diesel::update(partners::table.find(id).filter(partners::revoked_at.is_null()))
+        .set(partners::redirect_uris.eq(uris))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
 pub fn revoke(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(partners::table.find(id).filter(partners::revoked_at.is_null()))
         .set(partners::revoked_at.eq(now))

@@ -17,6 +17,10 @@ pub struct RefreshTokenRow {
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+    /// The partner holding it for the user; `None` for the user's own login.
+    pub client_id: Option<String>,
+    /// The scopes a partner's token was granted.
+    pub scopes: Option<String>,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &RefreshTokenRow) -> QueryResult<()> {

@@ -57,6 +57,7 @@ pub mod auth;
 pub mod exercises;
 pub mod me;
 pub mod meta;
+pub mod oauth;
 pub mod ops;
 pub mod partners;
 pub mod programmes;
@@ -69,6 +70,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
         .service(ops::readyz)
         .service(auth::jwks)
+        .service(oauth::server_metadata)
         .service(
             scope::scope("/v1")
                 .service(meta::get_meta)
@@ -124,7 +126,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(sessions::partner_create_session)
                 .service(sessions::partner_list_sessions)
                 .service(sessions::partner_changes)
-                .service(partners::oauth_token)
+                .service(oauth::oauth_token)
+                .service(oauth::oauth_revoke)
+                .service(oauth::authorize_page)
+                .service(oauth::authorize_decision)
                 .service(partners::create_grant)
                 .service(partners::list_grants)
                 .service(partners::revoke_grant),

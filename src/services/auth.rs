@@ -43,16 +43,37 @@ fn issue_pair(
     user_id: &str,
     family: Option<String>,
 ) -> Result<TokenResponse, ApiError> {
-    let now = Utc::now();
     let access = tokens::issue(
         &auth.keys,
         &auth.config,
         user_id,
         TokenKind::User,
         &Scope::ALL,
-        now.timestamp().unsigned_abs(),
+        Utc::now().timestamp().unsigned_abs(),
     )
     .map_err(|e| ApiError::Internal(e.into()))?;
+    let refresh = store_refresh_token(conn, auth, user_id, family, None)?;
+    Ok(TokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: auth.config.access_ttl_secs,
+        refresh_token: refresh,
+        refresh_token_expires_in: auth.config.refresh_ttl_secs,
+        scope: Scope::join(&Scope::ALL),
+    })
+}
+
+/// Stores a new refresh token of `user_id` in `family` (a new family when `None`), held by
+/// the user's own login or, with `partner` = (client id, scopes), by a partner the user
+/// consented to. Returns the token (only its hash is stored).
+pub(crate) fn store_refresh_token(
+    conn: &mut db::AnyConnection,
+    auth: &AuthState,
+    user_id: &str,
+    family: Option<String>,
+    partner: Option<(&str, &[Scope])>,
+) -> Result<String, ApiError> {
+    let now = Utc::now();
     let (refresh, hash) = tokens::new_refresh_token();
     let ttl = auth.config.refresh_ttl_secs;
     refresh_tokens::insert(
@@ -66,16 +87,11 @@ fn issue_pair(
             expires_at: (now + Duration::seconds(i64::try_from(ttl).unwrap_or(i64::MAX / 2))).naive_utc(),
             used_at: None,
             revoked_at: None,
+            client_id: partner.map(|(client, _)| client.to_owned()),
+            scopes: partner.map(|(_, scopes)| Scope::join(scopes)),
         },
     )?;
-    Ok(TokenResponse {
-        access_token: access,
-        token_type: "Bearer",
-        expires_in: auth.config.access_ttl_secs,
-        refresh_token: refresh,
-        refresh_token_expires_in: ttl,
-        scope: Scope::join(&Scope::ALL),
-    })
+    Ok(refresh)
 }
 
 /// Creates an account for `email` (normalised) after the per-address limit and the password
@@ -139,6 +155,21 @@ pub async fn login(
     email: &str,
     password: String,
 ) -> Result<TokenResponse, ApiError> {
+    let user = sign_in(pool, auth, address, email, password).await?;
+    let state = std::sync::Arc::clone(auth);
+    db::write(pool, move |conn| issue_pair(conn, &state, &user.id, None)).await
+}
+
+/// The account `email` and `password` name, under the login throttle: every attempt is
+/// counted before the password is checked, and a success clears the account's failures.
+/// Serves the token endpoint and the OAuth consent page alike.
+pub(crate) async fn sign_in(
+    pool: &DbPool,
+    auth: &AuthState,
+    address: &str,
+    email: &str,
+    password: String,
+) -> Result<UserRow, ApiError> {
     let email = normalise_email(email);
     auth.login_limiter
         .reserve(pool, &email, address)
@@ -160,13 +191,11 @@ pub async fn login(
         return Err(ApiError::Unauthorized("Invalid email or password.".into()));
     };
     tracing::info!(target: "audit", event = "login", account_id = %user.id, client = %address, "login");
-    let state = std::sync::Arc::clone(auth);
-    let tokens = db::write(pool, move |conn| issue_pair(conn, &state, &user.id, None)).await?;
-    // The tokens exist: failed bookkeeping must not turn a good login into an error.
+    // The sign-in stands: failed bookkeeping must not turn it into an error.
     if let Err(e) = auth.login_limiter.record_success(pool, &email, address).await {
         tracing::warn!(error = %e, "a successful login was not cleared from the throttle");
     }
-    Ok(tokens)
+    Ok(user)
 }
 
 /// The hashing queue is full: come back in a moment.
@@ -181,65 +210,81 @@ pub async fn refresh(
     auth: &std::sync::Arc<AuthState>,
     refresh_token: &str,
 ) -> Result<TokenResponse, ApiError> {
-    enum Outcome {
-        Issued(TokenResponse),
-        Invalid(&'static str),
-    }
     let hash = tokens::hash_refresh_token(refresh_token);
     let state = std::sync::Arc::clone(auth);
-    let outcome = db::write(pool, move |conn| -> Result<Outcome, ApiError> {
-        let now = crate::db::now();
-        let Some(mut row) = refresh_tokens::find_by_hash(conn, &hash)? else {
-            return Ok(Outcome::Invalid("The refresh token is not valid."));
-        };
-        if row.revoked_at.is_some() {
-            return Ok(Outcome::Invalid(
-                "The refresh token has been revoked; log in again.",
-            ));
-        }
-        if row.used_at.is_none() {
-            if refresh_tokens::mark_used(conn, &row.id, now)? {
-                if row.expires_at <= now {
-                    return Ok(Outcome::Invalid(
-                        "The refresh token has expired; log in again.",
-                    ));
-                }
-                return issue_pair(conn, &state, &row.user_id, Some(row.family_id))
-                    .map(Outcome::Issued);
-            }
-            // A parallel refresh spent it first (PostgreSQL runs both at once): read what it
-            // wrote, then treat this one as the retry it is.
-            let Some(fresh) = refresh_tokens::find_by_hash(conn, &hash)? else {
-                return Ok(Outcome::Invalid("The refresh token is not valid."));
-            };
-            row = fresh;
-        }
-        // A retry within the grace window, before the login moved on: a new pair in the same
-        // family, and nothing revoked (two parallel refreshes must not log the user out).
-        let grace =
-            chrono::Duration::seconds(i64::try_from(state.config.refresh_grace_secs).unwrap_or(0));
-        if let Some(used) = row.used_at
-            && row.revoked_at.is_none()
-            && now - used <= grace
-            && row.expires_at > now
-            && !refresh_tokens::family_used_since(conn, &row.family_id, &row.id, used)?
-        {
-            tracing::info!(family = %row.family_id, "refresh token retried within the grace window");
-            return issue_pair(conn, &state, &row.user_id, Some(row.family_id))
-                .map(Outcome::Issued);
-        }
-        // Reuse: someone else may hold a copy. End the whole login (RFC 9700 §4.14.2).
-        refresh_tokens::revoke_family(conn, &row.family_id, now)?;
-        tracing::warn!(target: "audit", event = "refresh_reuse", account_id = %row.user_id, family = %row.family_id, "refresh token reuse: family revoked");
-        Ok(Outcome::Invalid(
-            "The refresh token was already used; every session of this login is revoked. Log in again.",
-        ))
+    let outcome = db::write(pool, move |conn| {
+        rotate(conn, &hash, None, state.config.refresh_grace_secs, |conn, row| {
+            issue_pair(conn, &state, &row.user_id, Some(row.family_id.clone()))
+        })
     })
     .await?;
     match outcome {
-        Outcome::Issued(tokens) => Ok(tokens),
-        Outcome::Invalid(why) => Err(ApiError::Unauthorized(why.into())),
+        Rotation::Issued(tokens) => Ok(tokens),
+        Rotation::Invalid(why) => Err(ApiError::Unauthorized(why.into())),
     }
+}
+
+/// What presenting a refresh token led to.
+pub(crate) enum Rotation<T> {
+    Issued(T),
+    Invalid(&'static str),
+}
+
+/// The rotation rules, for a user's login (`holder` = `None`) and for a partner's consent
+/// (`holder` = its client id): run inside a write. The token with this `hash` is spent and
+/// `issue` makes its successor in the same family from the spent row. A used token presented
+/// again revokes the family, except as a retry within `grace_secs` before the family moved on
+/// (two parallel refreshes must not end the login).
+pub(crate) fn rotate<T>(
+    conn: &mut db::AnyConnection,
+    hash: &str,
+    holder: Option<&str>,
+    grace_secs: u64,
+    issue: impl Fn(&mut db::AnyConnection, &RefreshTokenRow) -> Result<T, ApiError>,
+) -> Result<Rotation<T>, ApiError> {
+    let now = crate::db::now();
+    let Some(mut row) =
+        refresh_tokens::find_by_hash(conn, hash)?.filter(|row| row.client_id.as_deref() == holder)
+    else {
+        return Ok(Rotation::Invalid("The refresh token is not valid."));
+    };
+    if row.revoked_at.is_some() {
+        return Ok(Rotation::Invalid(
+            "The refresh token has been revoked; log in again.",
+        ));
+    }
+    if row.used_at.is_none() {
+        if refresh_tokens::mark_used(conn, &row.id, now)? {
+            if row.expires_at <= now {
+                return Ok(Rotation::Invalid("The refresh token has expired; log in again."));
+            }
+            return issue(conn, &row).map(Rotation::Issued);
+        }
+        // A parallel refresh spent it first (PostgreSQL runs both at once): read what it
+        // wrote, then treat this one as the retry it is.
+        let Some(fresh) = refresh_tokens::find_by_hash(conn, hash)? else {
+            return Ok(Rotation::Invalid("The refresh token is not valid."));
+        };
+        row = fresh;
+    }
+    // A retry within the grace window, before the login moved on: a new pair in the same
+    // family, and nothing revoked (two parallel refreshes must not log the user out).
+    let grace = chrono::Duration::seconds(i64::try_from(grace_secs).unwrap_or(0));
+    if let Some(used) = row.used_at
+        && row.revoked_at.is_none()
+        && now - used <= grace
+        && row.expires_at > now
+        && !refresh_tokens::family_used_since(conn, &row.family_id, &row.id, used)?
+    {
+        tracing::info!(family = %row.family_id, "refresh token retried within the grace window");
+        return issue(conn, &row).map(Rotation::Issued);
+    }
+    // Reuse: someone else may hold a copy. End the whole login (RFC 9700 §4.14.2).
+    refresh_tokens::revoke_family(conn, &row.family_id, now)?;
+    tracing::warn!(target: "audit", event = "refresh_reuse", account_id = %row.user_id, family = %row.family_id, "refresh token reuse: family revoked");
+    Ok(Rotation::Invalid(
+        "The refresh token was already used; every session of this login is revoked. Log in again.",
+    ))
 }
 
 /// Revokes the refresh token and every token rotated from the same login; unknown tokens are

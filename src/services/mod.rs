@@ -5,6 +5,8 @@
 //! - `accounts`: the profile given at registration and the account as answered.
 //! - `auth`: register, log in, rotate refresh tokens, log out.
 //! - `partners`: partner tokens (client credentials) and the grants users give partners.
+//! - `oauth`: the consent flow for partner apps (authorization code with PKCE), their refresh
+//!   tokens, revocation.
 //! - `sessions`: log, batch-sync, replace, delete, read and page sessions; the change feed.
 //! - `programmes`: generate and store programmes, list, read, delete.
 //! - `adaptation`: replay a stored programme against its logs; versions and their diff.
@@ -15,6 +17,7 @@ pub mod accounts;
 pub mod adaptation;
 pub mod assessments;
 pub mod auth;
+pub mod oauth;
 pub mod paging;
 pub mod partners;
 pub mod programmes;

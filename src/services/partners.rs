@@ -1,5 +1,5 @@
 //! Partner platforms: client-credentials tokens (RFC 6749 §4.4) and the grants users give
-//! partners.
+//! partners. The consent flow (authorization code) is in `oauth`.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,10 +11,13 @@ use crate::auth::partner::hash_secret;
 use crate::auth::tokens::{self, Scope, TokenKind};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
-use crate::repository::partners::{self, GrantRow};
+use crate::repository::partners::{self, GrantRow, PartnerRow};
 
+/// The token endpoint's answer to a partner. `client_credentials` gives the access token
+/// alone; `authorization_code` and `refresh_token` also give a refresh token and the user.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PartnerTokenResponse {
+    /// The partner's access token (subject = its client id).
     pub access_token: String,
     #[schema(example = "Bearer")]
     pub token_type: &'static str,
@@ -22,6 +25,16 @@ pub struct PartnerTokenResponse {
     pub expires_in: u64,
     #[schema(example = "sessions:read sessions:write")]
     pub scope: String,
+    /// After a user's consent: opaque and single use (`grant_type=refresh_token` returns a new
+    /// one). Presenting a used one again revokes every token of that consent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 2_592_000)]
+    pub refresh_token_expires_in: Option<u64>,
+    /// After a user's consent: the user, whose data is under `/v1/users/{user_id}/…`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
 }
 
 fn oauth(error: &'static str, description: impl Into<String>) -> ApiError {
@@ -53,7 +66,9 @@ pub async fn issue_token(
         Some(other) => {
             return Err(oauth(
                 "unsupported_grant_type",
-                format!("Grant type `{other}` is not supported; use client_credentials."),
+                format!(
+                    "Grant type `{other}` is not supported; use client_credentials, authorization_code or refresh_token."
+                ),
             ));
         }
         None => return Err(invalid_request("The `grant_type` parameter is required.")),
@@ -64,11 +79,7 @@ pub async fn issue_token(
                 .map_err(|unknown| oauth("invalid_scope", format!("Unknown scope `{unknown}`.")))
         })
         .transpose()?;
-    let (client_id, secret) = credentials?;
-    let partner = db::query(pool, move |conn| partners::find(conn, &client_id)).await?;
-    let partner = partner
-        .filter(|p| p.revoked_at.is_none() && p.secret_hash == hash_secret(&secret))
-        .ok_or_else(invalid_client)?;
+    let partner = authenticate_client(pool, credentials).await?;
     let allowed = Scope::parse_list(&partner.scopes).unwrap_or_default();
     let scopes = match requested {
         Some(requested) if requested.iter().all(|s| allowed.contains(s)) && !requested.is_empty() => {
@@ -97,7 +108,23 @@ pub async fn issue_token(
         token_type: "Bearer",
         expires_in: auth.config.access_ttl_secs,
         scope: Scope::join(&scopes),
+        refresh_token: None,
+        refresh_token_expires_in: None,
+        user_id: None,
     })
+}
+
+/// The registered, unrevoked partner these client credentials (HTTP Basic or form, already
+/// extracted) authenticate; `invalid_client` otherwise.
+pub async fn authenticate_client(
+    pool: &DbPool,
+    credentials: Result<(String, String), ApiError>,
+) -> Result<PartnerRow, ApiError> {
+    let (client_id, secret) = credentials?;
+    let partner = db::query(pool, move |conn| partners::find(conn, &client_id)).await?;
+    partner
+        .filter(|p| p.revoked_at.is_none() && p.secret_hash == hash_secret(&secret))
+        .ok_or_else(invalid_client)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,6 +14,7 @@ mod errors;
 mod hardening;
 mod helpers;
 mod meta;
+mod oauth;
 mod openapi;
 mod ops;
 mod partners;

@@ -40,6 +40,10 @@ fn spec_is_openapi_31_with_problem_errors_and_security_schemes() {
     let schemes = &spec["components"]["securitySchemes"];
     assert_eq!(schemes["bearer_auth"]["scheme"], "bearer");
     assert_eq!(schemes["partner_oauth"]["type"], "oauth2");
+    let code_flow = &schemes["partner_oauth"]["flows"]["authorizationCode"];
+    assert_eq!(code_flow["authorizationUrl"], "/v1/oauth/authorize");
+    assert_eq!(code_flow["tokenUrl"], "/v1/oauth/token");
+    assert!(schemes["partner_oauth"]["flows"]["clientCredentials"].is_object());
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             for (status, response) in op["responses"].as_object().unwrap() {
@@ -47,7 +51,12 @@ fn spec_is_openapi_31_with_problem_errors_and_security_schemes() {
                     let problem = response.get("$ref").is_some()
                         || response["content"]["application/problem+json"]["schema"]["$ref"]
                             == "#/components/schemas/Problem";
-                    assert!(problem, "{method} {path} {status} must use the Problem schema");
+                    // The consent page answers people, in HTML.
+                    let page = path == "/v1/oauth/authorize" && response["content"]["text/html"].is_object();
+                    assert!(
+                        problem || page,
+                        "{method} {path} {status} must use the Problem schema"
+                    );
                 }
             }
         }

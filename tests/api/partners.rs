@@ -14,8 +14,14 @@ fn request() -> Value {
 impl TestApp {
     /// Registers a partner through the CLI code path; returns (client id, secret).
     pub fn partner(&self, scopes: &str) -> (String, String) {
+        self.partner_with(&["--name", "Acme Sync", "--scopes", scopes])
+    }
+
+    /// `partners create` with these arguments; returns (client id, secret).
+    pub fn partner_with(&self, args: &[&str]) -> (String, String) {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_soleus-api"))
-            .args(["partners", "create", "--name", "Acme Sync", "--scopes", scopes])
+            .args(["partners", "create"])
+            .args(args)
             .env("DATABASE_URL", &self.database_url)
             .env("SOLEUS_DATA_DIR", self.data_dir())
             .env("RUST_LOG", "off")
