@@ -202,6 +202,9 @@ impl Application {
                 }
                 // The longest limiter window is a day (sessions per day), or the configured one.
                 let longest = std::time::Duration::from_secs(86_400).max(window);
+                if let Err(e) = crate::services::oauth::purge_codes(&pool).await {
+                    tracing::warn!(error = %e, "expired authorization codes were not purged");
+                }
                 if let Err(e) = crate::auth::rate_limit::purge_expired(&pool, longest).await {
                     tracing::warn!(error = %e, "expired rate-limit windows were not purged");
                 }

@@ -439,6 +439,13 @@ pub async fn revoke(pool: &DbPool, partner: PartnerRow, token: Option<&str>) -> 
     .await
 }
 
+/// Deletes authorization codes that expired over a day ago (until then a replayed code is
+/// still recognised, and revokes what its first exchange gave). Run by the server's purge task.
+pub async fn purge_codes(pool: &DbPool) -> Result<usize, ApiError> {
+    let before = db::now() - Duration::days(1);
+    Ok(db::autocommit(pool, move |conn| oauth_codes::purge(conn, before)).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
