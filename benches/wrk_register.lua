@@ -17,7 +17,10 @@ function request()
     string.format('{"email": "flood-%d-%d@example.com", "password": "calves of steel 2026"}', id, n))
 end
 function response(status, headers, body)
-  if status == 201 then created = created + 1 elseif status == 503 then busy = busy + 1 else other = other + 1 end
+  if status == 201 then created = created + 1 elseif status == 503 then busy = busy + 1 else
+    other = other + 1
+    if other <= 2 then io.stderr:write("unexpected status " .. status .. ": " .. body .. "\n") end
+  end
 end
 function done(summary, latency, requests)
   local c, b, o = 0, 0, 0

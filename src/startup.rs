@@ -159,7 +159,7 @@ impl Application {
                 .default_service(web::to(fallback::not_matched))
         })
         .workers(settings.workers)
-        // Blocking work is database work (and password hashing): more threads than pooled
+        // Blocking work is database work (argon2 has its own thread): more threads than pooled
         // connections would only wait for one, each holding a stack.
         .worker_max_blocking_threads(settings.db_pool_size as usize + 2)
         .shutdown_timeout(settings.shutdown_timeout.as_secs())

@@ -66,10 +66,10 @@ fn hashers() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<Job>> {
     })
 }
 
-/// Runs `f` on a hashing thread and waits for its result (callers are on blocking threads).
-/// Hashes on the calling thread if the hashing threads are gone; `None` if the job panicked.
-fn on_hasher<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    let (reply, answer) = std::sync::mpsc::sync_channel(1);
+/// Queues `f` for a hashing thread; the receiver gets its result (`Err` if the job panicked).
+/// Runs `f` at once on the calling thread if the hashing threads are gone.
+fn submit<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> tokio::sync::oneshot::Receiver<T> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move || {
         let _ = reply.send(f());
     });
@@ -80,7 +80,13 @@ fn on_hasher<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Optio
         drop(queue);
         (unsent.0)();
     }
-    answer.recv().ok()
+    answer
+}
+
+/// Runs `f` on a hashing thread and waits for its result, blocking this thread (for callers
+/// outside the async runtime: start-up, the CLI, tests). `None` if the job panicked.
+fn on_hasher<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    submit(f).blocking_recv().ok()
 }
 
 thread_local! {
@@ -106,7 +112,13 @@ fn compute(argon: &Argon2<'_>, params: &Params, password: &[u8], salt: &[u8], ou
 /// An argon2id PHC string (default parameters: m = 19 MiB, t = 2, p = 1, as OWASP recommends).
 pub fn hash(password: &str) -> anyhow::Result<String> {
     let password = password.to_owned();
-    on_hasher(move || {
+    on_hasher(move || hash_here(&password))
+        .unwrap_or_else(|| Err(anyhow::anyhow!("argon2: the hashing job failed")))
+}
+
+/// [`hash`] on this thread.
+fn hash_here(password: &str) -> anyhow::Result<String> {
+    {
         let params = Params::default();
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let salt = Salt::generate();
@@ -122,16 +134,20 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
             hash: Some(Output::new(&out).map_err(|e| anyhow::anyhow!("argon2: {e}"))?),
         };
         Ok(phc.to_string())
-    })
-    .unwrap_or_else(|| Err(anyhow::anyhow!("argon2: the hashing job failed")))
+    }
 }
 
 /// Whether `password` matches `phc` (any argon2 variant and parameters the PHC string names).
 /// A malformed hash never matches. Outputs are compared in constant time.
 pub fn verify(password: &str, phc: &str) -> bool {
     let (password, phc) = (password.to_owned(), phc.to_owned());
-    on_hasher(move || {
-        let Ok(parsed) = PasswordHash::new(&phc) else {
+    on_hasher(move || verify_here(&password, &phc)).unwrap_or(false)
+}
+
+/// [`verify`] on this thread.
+fn verify_here(password: &str, phc: &str) -> bool {
+    {
+        let Ok(parsed) = PasswordHash::new(phc) else {
             return false;
         };
         let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
@@ -151,8 +167,7 @@ pub fn verify(password: &str, phc: &str) -> bool {
         let mut out = vec![0u8; expected.len()];
         compute(&argon, &params, password.as_bytes(), salt, &mut out)
             && Output::new(&out).is_ok_and(|computed| computed == *expected)
-    })
-    .unwrap_or(false)
+    }
 }
 
 /// A valid hash of a random password: verifying against it when the email is unknown makes a
@@ -188,28 +203,29 @@ impl Drop for Place {
     }
 }
 
-/// [`hash`] on a blocking thread, holding no database connection, within the queue bound.
+/// [`hash`] on the hashing thread within the queue bound, awaited: the request holds no
+/// database connection and no blocking thread while it waits, so reads go on beside a flood.
 pub async fn hash_queued(password: String) -> Result<anyhow::Result<String>, Busy> {
     let place = Place::take()?;
-    let result = actix_web::web::block(move || hash(&password)).await;
+    let result = submit(move || hash_here(&password)).await;
     drop(place);
-    Ok(result.unwrap_or_else(|e| Err(anyhow::anyhow!("hashing thread: {e}"))))
+    Ok(result.unwrap_or_else(|_| Err(anyhow::anyhow!("argon2: the hashing job failed"))))
 }
 
-/// [`verify`] against `phc` (or the dummy hash, so unknown accounts take as long) on a
-/// blocking thread, holding no database connection, within the queue bound.
+/// [`verify`] against `phc` (or the dummy hash, so unknown accounts take as long) on the
+/// hashing thread within the queue bound, awaited like [`hash_queued`].
 pub async fn verify_queued(password: String, phc: Option<String>) -> Result<bool, Busy> {
     let place = Place::take()?;
-    let result =
-        actix_web::web::block(move || verify(&password, phc.as_deref().unwrap_or_else(|| dummy_hash())))
-            .await;
+    let result = submit(move || verify_here(&password, phc.as_deref().unwrap_or_else(|| dummy_hash()))).await;
     drop(place);
     Ok(result.unwrap_or(false))
 }
 
 pub fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash(&uuid::Uuid::new_v4().to_string()).unwrap_or_default())
+    // Computed where it is first needed (on the hashing thread, in a login): not queued behind
+    // itself.
+    DUMMY.get_or_init(|| hash_here(&uuid::Uuid::new_v4().to_string()).unwrap_or_default())
 }
 
 #[cfg(test)]
