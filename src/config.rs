@@ -55,6 +55,9 @@ pub struct Settings {
     /// `X-Forwarded-For` is believed; without it every client is its TCP peer, and behind a proxy
     /// everyone would share one address (and one login throttle).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `SOLEUS_CORS_ORIGINS` (none): comma-separated origins (`https://app.example`) whose
+    /// browser pages may call the API; without it, no CORS headers are sent.
+    pub cors_origins: Vec<String>,
     /// `SOLEUS_MIN_CLIENT_VERSION` (default `1.0.0`): clients older than this should upgrade.
     pub min_client_version: String,
     /// `SOLEUS_LOG_FORMAT`: `json` (default) or `pretty`.
@@ -206,6 +209,26 @@ impl Settings {
                     )?,
                 }
             },
+            cors_origins: match get("SOLEUS_CORS_ORIGINS") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(|o| {
+                        let origin = o.trim_end_matches('/');
+                        let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                            && !origin.split_once("://").is_some_and(|(_, rest)| rest.is_empty() || rest.contains('/'));
+                        if ok {
+                            Ok(origin.to_owned())
+                        } else {
+                            Err(anyhow!(
+                                "SOLEUS_CORS_ORIGINS: `{o}` is not an origin (scheme://host[:port], e.g. https://app.example)"
+                            ))
+                        }
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+            },
             min_client_version: get("SOLEUS_MIN_CLIENT_VERSION").unwrap_or_else(|| "1.0.0".into()),
             log_format: match get("SOLEUS_LOG_FORMAT").as_deref() {
                 None | Some("json") => LogFormat::Json,
@@ -246,6 +269,7 @@ impl Settings {
             min_client_version: "1.0.0".into(),
             log_format: LogFormat::Json,
             quotas: crate::services::Quotas::default(),
+            cors_origins: Vec::new(),
             rate_limits: crate::limits::Budgets::off(),
         }
     }

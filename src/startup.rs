@@ -5,7 +5,7 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::{Compress, Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context as _;
 use utoipa_actix_web::AppExt as _;
@@ -117,12 +117,16 @@ impl Application {
                 settings.body_read_timeout_secs.max(1),
             )),
         };
+        let cors_origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             let state = state.clone();
             App::new()
                 .wrap(from_fn(rate_limit::limit))
+                // Preflights are answered here: after the request id is set, before any budget.
+                .wrap(Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
                 .wrap(from_fn(middleware::request_context))
                 .wrap(Compress::default())
+                .wrap(from_fn(middleware::single_vary))
                 .app_data(state.routes)
                 .app_data(state.meta)
                 .app_data(state.pool)
@@ -226,6 +230,39 @@ impl Application {
         share.abort();
         result
     }
+}
+
+/// CORS for the configured origins (`SOLEUS_CORS_ORIGINS`): the methods and request headers
+/// the API uses, and the response headers a browser page needs to read.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::header;
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| {
+            cors.allowed_origin(origin)
+        })
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LINK,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("ratelimit"),
+            header::HeaderName::from_static("ratelimit-policy"),
+            header::HeaderName::from_static("sync-result"),
+            header::HeaderName::from_static("idempotent-replayed"),
+            header::HeaderName::from_static("x-dataset-version"),
+        ])
+        .max_age(3600)
 }
 
 /// Per-worker copies of the shared state (cheap: every member is an `Arc`).

@@ -43,7 +43,7 @@ impl<T> std::ops::Deref for Json<T> {
     }
 }
 
-impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned + Validate + utoipa::PartialSchema + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -102,7 +102,9 @@ fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 /// Parses and validates a JSON document into `T` (used by [`Json`] and by batch endpoints).
-pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned + Validate + utoipa::PartialSchema>(
+    bytes: &[u8],
+) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "The request body is empty; send a JSON object.",
@@ -165,18 +167,47 @@ fn nul_path(value: &Value, path: String) -> Option<String> {
 
 /// Deserialises an already-parsed JSON value into `T` (integral floats accepted for integers)
 /// and validates it.
-pub fn from_value<T: DeserializeOwned + Validate>(value: Value) -> Result<T, ApiError> {
+pub fn from_value<T: DeserializeOwned + Validate + utoipa::PartialSchema>(
+    value: Value,
+) -> Result<T, ApiError> {
     let parsed: T = match T::deserialize(&value) {
         Ok(parsed) => parsed,
-        Err(_) => serde_path_to_error::deserialize(normalise_integral_floats(value)).map_err(|e| {
-            ApiError::Validation(vec![field_error(
-                &e.path().to_string(),
-                &e.into_inner().to_string(),
-            )])
-        })?,
+        Err(_) => {
+            let missing = missing_required::<T>(&value);
+            serde_path_to_error::deserialize(normalise_integral_floats(value)).map_err(|e| {
+                let error = field_error(&e.path().to_string(), &e.into_inner().to_string());
+                // serde stops at the first missing field; name every one the object lacks.
+                if error.code == "required" && !error.field.contains(['.', '[']) && missing.len() > 1 {
+                    ApiError::Validation(
+                        missing
+                            .into_iter()
+                            .map(|field| FieldError::new(field, "required", "is required"))
+                            .collect(),
+                    )
+                } else {
+                    ApiError::Validation(vec![error])
+                }
+            })?
+        }
     };
     parsed.validate()?;
     Ok(parsed)
+}
+
+/// The required top-level fields of `T` (from its OpenAPI schema) that the object `value` lacks.
+fn missing_required<T: utoipa::PartialSchema>(value: &Value) -> Vec<String> {
+    use utoipa::openapi::{RefOr, Schema};
+    let Some(object) = value.as_object() else {
+        return Vec::new();
+    };
+    match T::schema() {
+        RefOr::T(Schema::Object(schema)) => schema
+            .required
+            .into_iter()
+            .filter(|field| !object.contains_key(field))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// serde_json appends " at line X column Y"; the problem says where in its own words.
@@ -293,6 +324,23 @@ pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Api
             "must not contain the NUL character (%00)",
         )]));
     }
+    // A repeated parameter (`a=x&a=y`, what generated clients send for arrays) is read as the
+    // comma list `a=x,y`: list parameters accept both forms, and a repeated single-valued
+    // parameter is an error naming it.
+    let mut merged: Vec<(std::borrow::Cow<'_, str>, String)> = Vec::new();
+    for (name, value) in pairs {
+        match merged.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, joined)) => {
+                joined.push(',');
+                joined.push_str(&value);
+            }
+            None => merged.push((name, value.into_owned())),
+        }
+    }
+    let pairs = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&merged)
+        .finish();
+    let pairs = form_urlencoded::parse(pairs.as_bytes());
     let parsed: T =
         serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs)).map_err(|e| {
             let error = field_error(&e.path().to_string(), &e.into_inner().to_string());
@@ -334,14 +382,14 @@ mod tests {
     use super::*;
     use serde::Deserialize;
 
-    #[derive(Debug, Deserialize, Validate)]
+    #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
     #[serde(deny_unknown_fields)]
     struct Set {
         #[validate(range(min = 0, max = 1000))]
         reps: u32,
     }
 
-    #[derive(Debug, Deserialize, Validate)]
+    #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
     #[serde(deny_unknown_fields)]
     struct Body {
         #[allow(dead_code)]

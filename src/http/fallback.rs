@@ -54,15 +54,16 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods allowed on `path`, if it is a known path.
+    /// The methods allowed on `path`, if it is a known path. An empty segment
+    /// (`/v1/me/programmes//versions`, a trailing `/`) fills no parameter: that path is unknown.
     pub fn allowed(&self, path: &str) -> Option<&[Method]> {
-        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let parts: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
         self.routes
             .iter()
             .find(|(segments, _)| {
                 segments.len() == parts.len()
                     && segments.iter().zip(&parts).all(|(seg, part)| match seg {
-                        Segment::Param => true,
+                        Segment::Param => !part.is_empty(),
                         Segment::Literal(lit) => lit == part,
                     })
             })
@@ -107,5 +108,9 @@ mod tests {
         assert_eq!(table.allowed("/v1/meta"), Some(&[Method::POST][..]));
         assert_eq!(table.allowed("/v1/exercises"), None);
         assert_eq!(table.allowed("/v1/exercises/a/b"), None);
+        // Empty segments fill no parameter (this was a 405 naming the wrong resource).
+        assert_eq!(table.allowed("/v1/exercises/"), None);
+        assert_eq!(table.allowed("/v1//seated-calf-raise"), None);
+        assert_eq!(table.allowed("/v1/exercises//"), None);
     }
 }

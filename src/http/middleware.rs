@@ -75,6 +75,30 @@ pub async fn request_context(
     Ok(res)
 }
 
+/// Outermost: one `Vary` field. Conditional GETs name `Accept-Encoding` themselves (so every
+/// variant says so) and the compressor adds it again when it compresses; merge the two.
+pub async fn single_vary(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    if headers.get_all(header::VARY).nth(1).is_some() {
+        let mut names: Vec<String> = Vec::new();
+        for value in headers.get_all(header::VARY) {
+            for name in value.to_str().unwrap_or_default().split(',').map(str::trim) {
+                if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        if let Ok(value) = HeaderValue::from_str(&names.join(", ")) {
+            headers.insert(header::VARY, value);
+        }
+    }
+    Ok(res)
+}
+
 /// Security headers on every response (OWASP secure headers): no MIME sniffing, no referrer,
 /// HTML pages (the docs) neither framed nor loading foreign scripts, and nothing that answers a
 /// credentialed request kept in a cache unless the handler chose its own caching.

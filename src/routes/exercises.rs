@@ -35,9 +35,11 @@ pub struct ExerciseListQuery {
     pub goal: Option<Goal>,
     /// Exercises that use this item; `none` selects exercises that need no equipment at all.
     pub equipment: Option<Equipment>,
-    /// "Only what I have": a comma-separated list of the equipment you own; exercises needing
-    /// anything else are left out. Exercises needing nothing are always included.
-    #[param(value_type = Option<Vec<Equipment>>, style = Form, explode = false, min_items = 1, example = json!(["chair", "wall"]))]
+    /// "Only what I have": the equipment you own; exercises needing anything else are left out.
+    /// Exercises needing nothing are always included. Repeat the parameter
+    /// (`available_equipment=chair&available_equipment=wall`) or give a comma-separated list
+    /// (`available_equipment=chair,wall`).
+    #[param(value_type = Option<Vec<Equipment>>, style = Form, explode = true, min_items = 1, example = json!(["chair", "wall"]))]
     pub available_equipment: Option<String>,
     pub position: Option<Position>,
     pub laterality: Option<Laterality>,

@@ -12,14 +12,14 @@ use validator::Validate;
 
 use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ProbeSet {
     #[validate(range(min = 0, max = 1000))]
     reps: u32,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ProbeBody {
     #[validate(length(min = 1, max = 20))]
@@ -274,4 +274,170 @@ async fn a_disallowed_query_value_is_a_422_naming_the_parameter() {
     let body = assert_problem(&app.get("/__probe/query?limit=0").await, 422);
     assert_eq!(body["errors"][0]["field"], "limit");
     assert_eq!(body["errors"][0]["code"], "range");
+}
+
+/// `{}` names every missing required field, not only the first serde meets.
+#[actix_web::test]
+async fn an_empty_object_names_every_missing_required_field() {
+    let app = spawn_app().await;
+    let res = app.post_json("/v1/programmes/preview", &json!({})).await;
+    let body = assert_problem(&res, 422);
+    let mut fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["activity_level", "age", "goals"], "{body}");
+    assert!(
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["code"] == "required")
+    );
+    // One missing field is still named alone; a nested one keeps its path.
+    let res = app
+        .post_json(
+            "/v1/programmes/preview",
+            &json!({"age": 40, "activity_level": "active"}),
+        )
+        .await;
+    let body = assert_problem(&res, 422);
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1));
+    assert_eq!(body["errors"][0]["field"], "goals");
+}
+
+/// An empty path segment fills no parameter: 404, not a 405 about another resource.
+#[actix_web::test]
+async fn an_empty_path_segment_is_not_found() {
+    let app = spawn_app().await;
+    for path in ["/v1/me/programmes//versions", "/v1/exercises//", "/v1//meta"] {
+        let res = app.get(path).await;
+        assert_problem(&res, 404);
+        assert!(res.header("allow").is_none(), "{path}");
+    }
+}
+
+/// List parameters take both the repeated form generated clients send and a comma list; a
+/// repeated single-valued parameter is refused naming it.
+#[actix_web::test]
+async fn list_query_parameters_take_both_forms() {
+    let app = spawn_app().await;
+    let repeated = app
+        .get("/v1/exercises?available_equipment=chair&available_equipment=wall&limit=100")
+        .await;
+    let comma = app
+        .get("/v1/exercises?available_equipment=chair,wall&limit=100")
+        .await;
+    assert_eq!(
+        repeated.status.as_u16(),
+        200,
+        "{}",
+        String::from_utf8_lossy(&repeated.body)
+    );
+    assert_eq!(repeated.json()["items"], comma.json()["items"]);
+    assert!(repeated.json()["total"].as_u64().unwrap() > 0);
+    let res = app.get("/v1/exercises?limit=1&limit=2").await;
+    let body = assert_problem(&res, 400);
+    assert_eq!(body["errors"][0]["field"], "limit", "{body}");
+}
+
+/// `Vary` is sent once, on a 200 and on a 304.
+#[actix_web::test]
+async fn vary_is_sent_once() {
+    let app = spawn_app().await;
+    // A large body, asked for compressed: the compressor adds its own `Vary`.
+    let req = app
+        .client
+        .get(app.url("/v1/exercises?limit=100"))
+        .insert_header(("Accept-Encoding", "gzip"));
+    let res = app.send(req, None).await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.header("content-encoding"), Some("gzip"));
+    assert_eq!(res.headers.get_all("vary").count(), 1, "{:?}", res.headers);
+    let res = app.get("/v1/exercises/seated-soleus-raise-loaded").await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.headers.get_all("vary").count(), 1, "{:?}", res.headers);
+    let etag = res.header("etag").unwrap().to_owned();
+    let req = app
+        .client
+        .get(app.url("/v1/exercises/seated-soleus-raise-loaded"))
+        .insert_header(("Accept-Encoding", "gzip"))
+        .insert_header(("If-None-Match", etag));
+    let res = app.send(req, None).await;
+    assert_eq!(res.status.as_u16(), 304);
+    assert_eq!(res.headers.get_all("vary").count(), 1, "{:?}", res.headers);
+}
+
+/// CORS is off by default; with an allow-list, preflights are answered and pages can read the
+/// headers they need.
+#[actix_web::test]
+async fn cors_answers_the_allowed_origins_only() {
+    let off = spawn_app().await;
+    let req = off
+        .client
+        .get(off.url("/v1/exercises"))
+        .insert_header(("Origin", "https://app.example"));
+    assert!(
+        off.send(req, None)
+            .await
+            .header("access-control-allow-origin")
+            .is_none()
+    );
+
+    let app =
+        crate::helpers::spawn_app_with(|s| s.cors_origins = vec!["https://app.example".into()], None).await;
+    let preflight = app
+        .client
+        .request(actix_web::http::Method::OPTIONS, app.url("/v1/me/sessions"))
+        .insert_header(("Origin", "https://app.example"))
+        .insert_header(("Access-Control-Request-Method", "POST"))
+        .insert_header((
+            "Access-Control-Request-Headers",
+            "authorization,content-type,idempotency-key",
+        ));
+    let res = app.send(preflight, None).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(
+        res.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    let allowed = res
+        .header("access-control-allow-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("idempotency-key"),
+        "{allowed}"
+    );
+    let req = app
+        .client
+        .get(app.url("/v1/exercises"))
+        .insert_header(("Origin", "https://app.example"));
+    let res = app.send(req, None).await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(
+        res.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    let exposed = res
+        .header("access-control-expose-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(
+        exposed.contains("etag") && exposed.contains("ratelimit"),
+        "{exposed}"
+    );
+    let req = app
+        .client
+        .get(app.url("/v1/exercises"))
+        .insert_header(("Origin", "https://evil.example"));
+    assert!(
+        app.send(req, None)
+            .await
+            .header("access-control-allow-origin")
+            .is_none()
+    );
 }
