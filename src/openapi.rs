@@ -17,6 +17,36 @@ const DESCRIPTION: &str = "\
 Exercise catalogue, personalised soleus programmes and workout-session sync for fitness apps, \
 partner platforms and clinicians' tools.
 
+## Getting started
+
+1. **Browse without an account.** `GET /v1/exercises?goal=circulation&available_equipment=chair` \
+lists exercises; `POST /v1/programmes/preview` with `{\"age\": 45, \"activity_level\": \"sedentary\", \
+\"goals\": [\"circulation\"]}` returns a screened, explained 12-week programme. Nothing is stored.
+2. **Register and get a token.** `POST /v1/auth/register` with `{\"email\", \"password\"}` (10+ \
+characters), then `POST /v1/auth/token` with the same: the answer's `access_token` is valid for \
+15 minutes. Click **Authorize** above, choose `bearer_auth` and paste it: every \"Try it out\" now \
+acts as you.
+3. **Store your first programme.** `POST /v1/me/programmes` with the preview's body; keep its `id`.
+4. **Log your first session.** `POST /v1/me/sessions` with `{\"started_at\": \
+\"2026-12-07T07:30:00+01:00\", \"duration_seconds\": 1200, \"programme_id\": \"<id>\", \"sets\": \
+[{\"exercise_id\": \"seated-soleus-raise-loaded\", \"set_number\": 1, \"side\": \"both\", \"reps\": 15}]}` \
+(send an `Idempotency-Key` header to make retries safe). `GET /v1/me/changes` then follows every change.
+
+## Authentication
+
+- **End users** (`bearer_auth`): `POST /v1/auth/token` gives an access token (EdDSA JWT, 15 \
+minutes; keys at `/.well-known/jwks.json`) and a refresh token. `POST /v1/auth/refresh` spends \
+the refresh token for a new pair (rotation): presenting a spent one again revokes the whole login, \
+except a retry within a few seconds. `POST /v1/auth/logout` ends it.
+- **Partner platforms** (`partner_oauth`): registered by an operator. The user consents on our page \
+(`GET /v1/oauth/authorize`, authorization code with PKCE S256) or grants access from their app \
+(`POST /v1/me/partner-grants`); the partner's token (from `POST /v1/oauth/token`: \
+`authorization_code`, `refresh_token` or `client_credentials`, client authenticated with HTTP Basic \
+or the `client_id`/`client_secret` form fields) acts on `/v1/users/{user_id}/…` only while that \
+user's grant is active, within both scopes. Metadata: `/.well-known/oauth-authorization-server`.
+- **Limits.** Every response carries `RateLimit-Policy` and `RateLimit` (remaining `r`, reset `t` \
+seconds) for the budget it spent; past it, 429 with `Retry-After`.
+
 **Versioning.** Everything under `/v1` only ever changes additively: new fields, new endpoints, new \
 enum values never appear in requests you already send. `GET /v1/meta` reports the build, the storage \
 engine, the catalogue dataset version and the minimum supported client version.
@@ -42,24 +72,25 @@ when reporting a problem; send your own `X-Request-Id` (1-128 visible ASCII char
         license(name = "MIT", identifier = "MIT"),
     ),
     tags(
-        (name = "operations", description = "Liveness and readiness probes for orchestrators and load balancers."),
-        (name = "meta", description = "What this server is: API version, build, storage engine, dataset and client versions."),
         (name = "catalogue", description = "Soleus and calf exercises with knee angle, soleus bias, support levels, dosage per goal, \
 cautions tied to screening rules, and evidence. Public: no token needed. Cache with `ETag`; refresh when `dataset_version` changes."),
-        (name = "auth", description = "Accounts and tokens: register, log in, refresh (rotated; reuse revokes the login), log out, and the \
-public keys (JWKS) that verify access tokens."),
+        (name = "programmes", description = "Personalised, progressive soleus programmes from age, activity level and goals: \
+screened against red-flag rules (`SCR-*`), placed on the level ladder, dosed per the goal tables and explained per exercise. \
+Stored programmes adapt to logged sessions and retests (progress, hold, regress, deload; `STP-*` suspends), keep every version \
+with the decisions that made it, and can be simulated without storing."),
         (name = "account", description = "Your own account and profile. Needs an end-user access token."),
-        (name = "partners", description = "Partner platforms: client-credentials tokens, and the grants users give partners. \
-Partners are registered by an operator: `soleus-api partners create --name … --scopes …`."),
         (name = "sessions", description = "Workout sessions: idempotent create with a client id, ETag/If-Match on updates, \
 tombstones on delete, cursor paging, and a change feed in commit order for sync."),
-        (name = "programmes", description = "Personalised, progressive soleus programmes from age, activity level and goals: \
-screened against red-flag rules (SCR-*), placed on the level ladder, dosed per the goal tables and explained per exercise. \
-Stored programmes adapt to logged sessions and retests (progress, hold, regress, deload; STP-* suspends), keep every version \
-with the decisions that made it, and can be simulated without storing."),
         (name = "assessments", description = "Capacity tests (single-leg heel raise, Calf-Raise Senior, 30-second chair stand, \
 4-stage balance, Timed Up and Go), each interpreted: norm for age and sex with its source and certainty, change against the \
 minimal detectable change, left/right asymmetry, implied level."),
+        (name = "auth", description = "Accounts and tokens: register, log in, refresh (rotated; reuse revokes the login), log out, and the \
+public keys (JWKS) that verify access tokens."),
+        (name = "partners", description = "Partner platforms: the OAuth consent page (authorization code with PKCE), \
+tokens (authorization code, refresh, client credentials), revocation, and the grants users give partners. \
+Partners are registered by an operator: `soleus-api partners create --name … --scopes … --redirect-uris …`."),
+        (name = "meta", description = "What this server is: API version, build, storage engine, dataset and client versions."),
+        (name = "operations", description = "Liveness and readiness probes for orchestrators and load balancers."),
     ),
     components(schemas(Problem, crate::error::FieldError)),
     modifiers(&SecuritySchemes),

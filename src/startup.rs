@@ -157,7 +157,9 @@ impl Application {
                         .config(
                             Config::from("/openapi.json")
                                 .validator_url("none")
-                                .try_it_out_enabled(true),
+                                .try_it_out_enabled(true)
+                                // A token pasted into Authorize survives a reload of /docs.
+                                .persist_authorization(true),
                         ),
                 )
                 .default_service(web::to(fallback::not_matched))
