@@ -70,6 +70,7 @@ when reporting a problem; send your own `X-Request-Id` (1-128 visible ASCII char
         title = "soleus-api",
         description = DESCRIPTION,
         license(name = "MIT", identifier = "MIT"),
+        contact(name = "soleus-api maintainers", url = "https://soleus-api.dev/"),
     ),
     tags(
         (name = "catalogue", description = "Soleus and calf exercises with knee angle, soleus bias, support levels, dosage per goal, \
@@ -428,7 +429,69 @@ pub fn build_openapi() -> utoipa::openapi::OpenApi {
     add_auth_responses(&mut api);
     add_common_responses(&mut api);
     add_storage_limits_and_headers(&mut api);
+    describe_partner_twins(&mut api);
     api
+}
+
+/// Each partner operation (`/v1/users/{user_id}/…`) without a description of its own gets its
+/// user twin's (`/v1/me/…`), after a sentence saying what the partner needs: one text serves both.
+fn describe_partner_twins(api: &mut utoipa::openapi::OpenApi) {
+    const PARTNER: &str = "/v1/users/{user_id}/";
+    let method_of = |item: &utoipa::openapi::path::PathItem, method: &str| -> Option<String> {
+        let op = match method {
+            "GET" => item.get.as_ref(),
+            "POST" => item.post.as_ref(),
+            "PUT" => item.put.as_ref(),
+            "PATCH" => item.patch.as_ref(),
+            "DELETE" => item.delete.as_ref(),
+            _ => None,
+        }?;
+        op.description.clone()
+    };
+    let user_texts: std::collections::BTreeMap<(String, &str), Option<String>> = api
+        .paths
+        .paths
+        .iter()
+        .filter(|(path, _)| path.starts_with("/v1/me/"))
+        .flat_map(|(path, item)| {
+            ["GET", "POST", "PUT", "PATCH", "DELETE"]
+                .into_iter()
+                .map(move |m| ((path.clone(), m), method_of(item, m)))
+        })
+        .collect();
+    for (path, item) in &mut api.paths.paths {
+        let Some(rest) = path.strip_prefix(PARTNER) else {
+            continue;
+        };
+        let user_path = format!("/v1/me/{rest}");
+        let ops = [
+            ("GET", &mut item.get),
+            ("POST", &mut item.post),
+            ("PUT", &mut item.put),
+            ("PATCH", &mut item.patch),
+            ("DELETE", &mut item.delete),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op.as_mut().filter(|op| op.description.is_none()) else {
+                continue;
+            };
+            let scopes: Vec<String> = serde_json::to_value(&op.security)
+                .ok()
+                .and_then(|v| v.pointer("/0/partner_oauth").cloned())
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            let mut text = format!(
+                "The partner view of `{method} {user_path}`, for a user who granted your platform access: \
+                 your token and the user's active grant must both hold `{}`.",
+                scopes.join("`, `")
+            );
+            if let Some(Some(user)) = user_texts.get(&(user_path.clone(), method)) {
+                text.push_str("\n\n");
+                text.push_str(user);
+            }
+            op.description = Some(text);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -476,6 +539,25 @@ mod tests {
             }
         }
         assert!(with_storage > 30, "{with_storage}");
+    }
+
+    /// Spectral's `operation-description`: a newcomer reads more than the summary line, and a
+    /// partner operation says what the partner needs before its user twin's text.
+    #[test]
+    fn every_operation_has_a_description() {
+        let api = build_openapi();
+        for (path, item) in &api.paths.paths {
+            for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let text = op.description.as_deref().unwrap_or_default();
+                assert!(!text.trim().is_empty(), "{path}");
+                if path.starts_with("/v1/users/{user_id}/") && text.starts_with("The partner view") {
+                    assert!(text.contains("active grant must both hold `"), "{path}: {text}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -61,6 +61,9 @@ user_and_partner! {
 
 user_and_partner! {
     /// A programme's versions.
+    ///
+    /// Every version, oldest first: version 1 as generated, then one per adaptation, each with
+    /// its cause (`adapt`, `session`, `retest`) and the decisions with the rule ids that made it.
     #[user(get, "/me/programmes/{id}/versions", tag = "programmes")]
     /// A user's programme versions (partner). Needs `programmes:read`.
     #[partner(partner_list_versions, "/users/{user_id}/programmes/{id}/versions", "programmes:read")]
@@ -85,6 +88,9 @@ user_and_partner! {
 
 user_and_partner! {
     /// One version of a programme.
+    ///
+    /// The whole programme as that version stood. A version never changes once written, so it
+    /// is cacheable (ETag).
     #[user(get, "/me/programmes/{id}/versions/{version}", tag = "programmes")]
     /// One version of a user's programme (partner). Needs `programmes:read`.
     #[partner(partner_get_version, "/users/{user_id}/programmes/{id}/versions/{version}", "programmes:read")]

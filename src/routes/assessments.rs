@@ -66,6 +66,9 @@ user_and_partner! {
 
 user_and_partner! {
     /// Your capacity tests.
+    ///
+    /// Every result, oldest first, each interpreted against your profile and your previous
+    /// comparable result; `test` keeps one kind.
     #[user(get, "/me/assessments", tag = "assessments")]
     /// A user's capacity tests (partner). Needs `sessions:read`.
     #[partner(partner_list_assessments, "/users/{user_id}/assessments", "sessions:read")]

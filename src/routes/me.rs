@@ -80,6 +80,9 @@ impl Validate for ProfilePatch {
 }
 
 /// Your account.
+///
+/// Your email and profile (birth year, sex, body mass, activity level, units, preferred days),
+/// which programmes and test norms use. A token whose account was deleted gets 401.
 #[utoipa::path(
     tag = "account",
     security(("bearer_auth" = [])),

@@ -58,6 +58,9 @@ pub async fn create_grant(
 }
 
 /// Your partner grants.
+///
+/// The partners that may act on your data now, with the scopes you gave each, whether from the
+/// consent page or from `POST /v1/me/partner-grants`.
 #[utoipa::path(
     tag = "partners",
     security(("bearer_auth" = [])),
@@ -74,6 +77,8 @@ pub async fn list_grants(user: AuthUser, pool: web::Data<DbPool>) -> Result<Http
 }
 
 /// Revoke a partner grant.
+///
+/// The partner loses access at its next request, and its refresh tokens for you stop working.
 #[utoipa::path(
     tag = "partners",
     security(("bearer_auth" = [])),

@@ -171,6 +171,9 @@ user_and_partner! {
 
 user_and_partner! {
     /// One of your programmes.
+    ///
+    /// At its latest version, with `ETag` (send `If-None-Match` for a 304). Someone else's
+    /// programme is a 404, like one that does not exist.
     #[user(get, "/me/programmes/{id}", tag = "programmes")]
     /// One of a user's programmes (partner).
     #[partner(partner_get_programme, "/users/{user_id}/programmes/{id}", "programmes:read")]
@@ -197,6 +200,8 @@ user_and_partner! {
 
 user_and_partner! {
     /// Delete one of your programmes.
+    ///
+    /// With all its versions. Sessions linked to it keep their `programme_id`.
     #[user(delete, "/me/programmes/{id}", tag = "programmes")]
     /// Delete one of a user's programmes (partner). Needs `programmes:write`.
     #[partner(partner_delete_programme, "/users/{user_id}/programmes/{id}", "programmes:write")]

@@ -352,6 +352,9 @@ user_and_partner! {
 
 user_and_partner! {
     /// One of your sessions.
+    ///
+    /// With `ETag`: send it as `If-Match` on PUT, PATCH or DELETE so a change made elsewhere is
+    /// not overwritten (412). A deleted session is a 404 here and a tombstone in the change feed.
     #[user(get, "/me/sessions/{id}", tag = "sessions")]
     /// One of a user's sessions (partner). Needs `sessions:read`.
     #[partner(partner_get_session, "/users/{user_id}/sessions/{id}", "sessions:read")]
