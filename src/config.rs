@@ -55,6 +55,9 @@ pub struct Settings {
     /// `X-Forwarded-For` is believed; without it every client is its TCP peer, and behind a proxy
     /// everyone would share one address (and one login throttle).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `SOLEUS_PUBLIC_URL` (none): the server's public base URL (`https://api.example`), used
+    /// for the OAuth metadata's issuer and endpoints; without it they follow the request's host.
+    pub public_url: Option<String>,
     /// `SOLEUS_CORS_ORIGINS` (none): comma-separated origins (`https://app.example`) whose
     /// browser pages may call the API; without it, no CORS headers are sent.
     pub cors_origins: Vec<String>,
@@ -209,6 +212,16 @@ impl Settings {
                     )?,
                 }
             },
+            public_url: get("SOLEUS_PUBLIC_URL")
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .map(|u| {
+                    if u.starts_with("https://") || u.starts_with("http://") {
+                        Ok(u)
+                    } else {
+                        Err(anyhow!("SOLEUS_PUBLIC_URL must be an absolute http(s) URL, not `{u}`"))
+                    }
+                })
+                .transpose()?,
             cors_origins: match get("SOLEUS_CORS_ORIGINS") {
                 None => Vec::new(),
                 Some(list) => list
@@ -270,6 +283,7 @@ impl Settings {
             log_format: LogFormat::Json,
             quotas: crate::services::Quotas::default(),
             cors_origins: Vec::new(),
+            public_url: None,
             rate_limits: crate::limits::Budgets::off(),
         }
     }

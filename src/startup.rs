@@ -109,6 +109,7 @@ impl Application {
                     settings.registrations_per_address,
                 ),
                 trusted_proxies: settings.trusted_proxies.clone(),
+                public_url: settings.public_url.clone(),
             }),
             quotas: web::Data::new(settings.quotas),
             limiter: limiter.clone(),

@@ -13,6 +13,8 @@ pub struct AuthState {
     pub register_limiter: LoginLimiter,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `SOLEUS_PUBLIC_URL`: the base of the URLs the OAuth metadata names.
+    pub public_url: Option<String>,
 }
 
 impl AuthState {

@@ -82,19 +82,40 @@ pub fn grant(conn: &mut AnyConnection, row: &GrantRow) -> QueryResult<()> {
         .map(drop)
 }
 
-fn revoke_grants_to(
+/// Revokes the user's grants to the partner, and with them every refresh token the partner
+/// holds for the user: a later consent starts from fresh tokens, never revives old ones.
+pub fn revoke_grants_to(
     conn: &mut AnyConnection,
     user_id: &str,
     partner_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(
+    let revoked = diesel::update(
         partner_grants::table
             .filter(partner_grants::user_id.eq(user_id))
             .filter(partner_grants::partner_id.eq(partner_id))
             .filter(partner_grants::revoked_at.is_null()),
     )
     .set(partner_grants::revoked_at.eq(now))
+    .execute(conn)?;
+    revoke_partner_tokens(conn, user_id, partner_id, now)?;
+    Ok(revoked)
+}
+
+fn revoke_partner_tokens(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    partner_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use crate::db::schema::refresh_tokens;
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::client_id.eq(partner_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
     .execute(conn)
 }
 
@@ -108,21 +129,25 @@ pub fn grants_of(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Vec<Gra
 }
 
 /// Revokes one of the user's own grants. `false` if it is not theirs or not active.
+/// Revokes one of the user's own grants and the partner's refresh tokens for the user.
+/// `false` if it is not theirs or not active.
 pub fn revoke_grant(
     conn: &mut AnyConnection,
     user_id: &str,
     grant_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    diesel::update(
-        partner_grants::table
-            .find(grant_id)
-            .filter(partner_grants::user_id.eq(user_id))
-            .filter(partner_grants::revoked_at.is_null()),
-    )
-    .set(partner_grants::revoked_at.eq(now))
-    .execute(conn)
-    .map(|n| n == 1)
+    let partner: Option<String> = partner_grants::table
+        .find(grant_id)
+        .filter(partner_grants::user_id.eq(user_id))
+        .filter(partner_grants::revoked_at.is_null())
+        .select(partner_grants::partner_id)
+        .first(conn)
+        .optional()?;
+    let Some(partner) = partner else {
+        return Ok(false);
+    };
+    revoke_grants_to(conn, user_id, &partner, now).map(|n| n > 0)
 }
 
 /// The active grant from `user_id` to an active `partner_id`, if any.

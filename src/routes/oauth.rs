@@ -184,7 +184,8 @@ pub async fn oauth_revoke(
         .finish())
 }
 
-const CSRF_COOKIE: &str = "soleus_oauth_csrf";
+/// `__Host-`: only this origin, over a secure context, may set it (no sibling subdomain).
+const CSRF_COOKIE: &str = "__Host-soleus_oauth_csrf";
 
 fn templates() -> &'static minijinja::Environment<'static> {
     static ENV: OnceLock<minijinja::Environment<'static>> = OnceLock::new();
@@ -235,7 +236,7 @@ fn page(
             }
             builder.insert_header((
                 header::SET_COOKIE,
-                format!("{CSRF_COOKIE}={csrf}; Path=/v1/oauth; HttpOnly; SameSite=Strict; Max-Age=900"),
+                format!("{CSRF_COOKIE}={csrf}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=900"),
             ));
             // The form posts here and is redirected to the partner: allow that origin only.
             let back = oauth::origin(&consent.redirect_uri).unwrap_or_default();
@@ -371,7 +372,13 @@ pub async fn authorize_decision(
         .find(|(name, _)| *name == CSRF_COOKIE)
         .map(|(_, value)| value.to_owned());
     let csrf = field("csrf").unwrap_or_default();
-    let same = cookie.is_some_and(|c| !csrf.is_empty() && constant_time_eq(c.as_bytes(), csrf.as_bytes()));
+    // Browsers say where a form came from; another site's is refused whatever it carries.
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
+    let same = !cross_site
+        && cookie.is_some_and(|c| !csrf.is_empty() && constant_time_eq(c.as_bytes(), csrf.as_bytes()));
     if !same {
         return page(
             StatusCode::FORBIDDEN,
@@ -440,12 +447,19 @@ pub struct ServerMetadata {
     responses((status = 200, description = "The metadata.", body = ServerMetadata)),
 )]
 #[get("/.well-known/oauth-authorization-server")]
-pub async fn server_metadata(req: HttpRequest) -> HttpResponse {
-    let info = req.connection_info();
-    let base = format!("{}://{}", info.scheme(), info.host());
+pub async fn server_metadata(req: HttpRequest, auth: web::Data<AuthState>) -> HttpResponse {
+    // The configured public URL, cacheable; otherwise the request's own host, which a caller
+    // controls (X-Forwarded-Host), so no shared cache may keep that answer.
+    let (base, caching) = match &auth.public_url {
+        Some(url) => (url.clone(), "public, max-age=3600"),
+        None => {
+            let info = req.connection_info();
+            (format!("{}://{}", info.scheme(), info.host()), "no-store")
+        }
+    };
     let auth_methods = vec!["client_secret_basic", "client_secret_post"];
     HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::CACHE_CONTROL, caching))
         .json(ServerMetadata {
             authorization_endpoint: format!("{base}/v1/oauth/authorize"),
             token_endpoint: format!("{base}/v1/oauth/token"),

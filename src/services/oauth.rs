@@ -118,44 +118,36 @@ fn error_redirect(redirect_uri: &str, error: &str, description: &str, state: Opt
     Refusal::Redirect(with_query(redirect_uri, &pairs))
 }
 
-/// A redirect URI a partner may register: absolute `https`, or `http` on a loopback host for
-/// native and development clients (RFC 8252 §7.3), with no fragment.
+/// A redirect URI a partner may register (RFC 9700 §2.1, RFC 8252): absolute `https`, or
+/// `http` on a loopback IP literal (`127.0.0.1`, `[::1]`) for native and development clients;
+/// no fragment, no user information, nothing a browser would read differently (a `\\`, spaces).
 pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
-    let parsed = url_parts(uri).ok_or_else(|| format!("`{uri}` is not an absolute URL"))?;
-    if uri.contains('#') {
+    if uri.contains(['\\', '#']) || uri.chars().any(char::is_whitespace) {
         return Err(format!(
-            "`{uri}` has a fragment, which a redirect URI must not have"
+            "`{uri}` has a fragment, a backslash or a space, which a redirect URI must not have"
         ));
     }
-    let loopback = matches!(parsed.1, "localhost" | "127.0.0.1" | "[::1]");
-    match parsed.0 {
-        "https" => Ok(()),
+    let parsed = url::Url::parse(uri).map_err(|e| format!("`{uri}` is not an absolute URL ({e})"))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!("`{uri}` names a user, which a redirect URI must not"));
+    }
+    let loopback = matches!(
+        parsed.host(),
+        Some(url::Host::Ipv4(ip)) if ip.is_loopback()
+    ) || matches!(parsed.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+    match parsed.scheme() {
+        "https" if parsed.host().is_some() => Ok(()),
         "http" if loopback => Ok(()),
         _ => Err(format!(
-            "`{uri}` must use https (http only on localhost, 127.0.0.1 or [::1])"
+            "`{uri}` must use https (http only on the loopback address 127.0.0.1 or [::1])"
         )),
     }
 }
 
-/// (scheme, host) of an absolute URL, lowercased scheme; `None` when it is not one.
-fn url_parts(uri: &str) -> Option<(&str, &str)> {
-    let (scheme, rest) = uri.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if host.starts_with('[') {
-        host.split_inclusive(']').next()?
-    } else {
-        host.split(':').next()?
-    };
-    (!scheme.is_empty() && !host.is_empty() && scheme.chars().all(|c| c.is_ascii_lowercase()))
-        .then_some((scheme, host))
-}
-
 /// The origin (`scheme://host[:port]`) of a redirect URI, for the consent page's CSP.
 pub fn origin(uri: &str) -> Option<String> {
-    let (scheme, rest) = uri.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    Some(format!("{scheme}://{authority}"))
+    let origin = url::Url::parse(uri).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
 }
 
 /// A PKCE code challenge or verifier: 43–128 characters of `[A-Za-z0-9-._~]` (RFC 7636 §4.1).
@@ -358,7 +350,10 @@ pub async fn exchange_code(
         };
         if row.used_at.is_some() || !oauth_codes::mark_used(conn, &hash, now)? {
             // Replayed: whoever holds the tokens of the first exchange may not be the client.
+            // Access comes from the grant the consent made, so that goes too (RFC 6749 §4.1.2),
+            // and with it the partner's refresh tokens for the user.
             refresh_tokens::revoke_family(conn, &row.family_id, now)?;
+            partners::revoke_grants_to(conn, &row.user_id, &row.client_id, now)?;
             tracing::warn!(target: "audit", event = "oauth_code_reuse", partner_id = %row.client_id, "authorization code reused: its tokens revoked");
             return Ok(Err(invalid_grant(
                 "The authorization code was already used; its tokens are revoked.",
@@ -454,7 +449,13 @@ mod tests {
     fn redirect_uris_are_https_or_loopback_without_fragments() {
         assert!(check_redirect_uri("https://partner.example/callback").is_ok());
         assert!(check_redirect_uri("http://127.0.0.1:8123/cb").is_ok());
-        assert!(check_redirect_uri("http://localhost/cb").is_ok());
+        assert!(
+            check_redirect_uri("http://localhost/cb").is_err(),
+            "RFC 8252 §8.3: an IP literal"
+        );
+        assert!(check_redirect_uri("http://evil.example\\@127.0.0.1/cb").is_err());
+        assert!(check_redirect_uri("https://user@partner.example/cb").is_err());
+        assert!(check_redirect_uri("https://a.example */cb").is_err());
         assert!(check_redirect_uri("http://[::1]:9/cb").is_ok());
         assert!(check_redirect_uri("http://partner.example/cb").is_err());
         assert!(check_redirect_uri("https://partner.example/cb#x").is_err());

@@ -319,6 +319,15 @@ async fn the_code_flow_grants_a_partner_the_consented_scopes_for_that_user() {
         )
         .await;
     assert_eq!(oauth_error(&res, 400), "invalid_grant");
+    // A new consent does not revive the tokens of the revoked one.
+    code_for(&app, &partner, "consent@example.com", "sessions:read").await;
+    let res = app
+        .token_form(
+            &partner,
+            &[("grant_type", "refresh_token"), ("refresh_token", &live)],
+        )
+        .await;
+    assert_eq!(oauth_error(&res, 400), "invalid_grant", "revoked with its grant");
 }
 
 impl TestApp {
@@ -368,7 +377,14 @@ async fn pkce_and_code_failures_are_invalid_grant_and_a_reused_code_revokes_its_
     let code = code_for(&app, &partner, "pkce@example.com", "sessions:read").await;
     let first = app.exchange(&partner, &code, REDIRECT, VERIFIER).await;
     assert_eq!(first.status.as_u16(), 200);
-    let refresh = first.json()["refresh_token"].as_str().unwrap().to_owned();
+    let first = first.json();
+    let (refresh, user_id) = (
+        first["refresh_token"].as_str().unwrap().to_owned(),
+        first["user_id"].as_str().unwrap().to_owned(),
+    );
+    let access = first["access_token"].as_str().unwrap().to_owned();
+    let sessions = format!("/v1/users/{user_id}/sessions");
+    assert_eq!(app.get_with(&sessions, &access).await.status.as_u16(), 200);
     assert_eq!(
         oauth_error(&app.exchange(&partner, &code, REDIRECT, VERIFIER).await, 400),
         "invalid_grant"
@@ -380,6 +396,9 @@ async fn pkce_and_code_failures_are_invalid_grant_and_a_reused_code_revokes_its_
         )
         .await;
     assert_eq!(oauth_error(&res, 400), "invalid_grant");
+    // Access came from the consent's grant: the replay revoked it, so the access token of the
+    // first exchange reads nothing more either.
+    assert_eq!(app.get_with(&sessions, &access).await.status.as_u16(), 403);
 
     // An expired code (older than 60 s).
     let code = code_for(&app, &partner, "pkce@example.com", "sessions:read").await;
@@ -474,6 +493,23 @@ async fn bad_authorization_requests_show_a_page_or_go_back_with_the_error_and_st
         .await;
     assert_eq!(res.status.as_u16(), 401);
     assert!(String::from_utf8_lossy(&res.body).contains("The email or password is wrong."));
+    // A form another site posted is refused, whatever it carries.
+    let page = app.authorize(&query).await;
+    let set_cookie = page.header("set-cookie").unwrap().to_owned();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("__Host-") && set_cookie.contains("Secure"),
+        "{set_cookie}"
+    );
+    let csrf = hidden(&String::from_utf8_lossy(&page.body), "csrf").unwrap();
+    let body = encode(&[("decision", "deny"), ("csrf", &csrf), ("client_id", &partner.id)]);
+    let req = app
+        .client
+        .post(app.url("/v1/oauth/authorize"))
+        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+        .insert_header(("Cookie", cookie))
+        .insert_header(("Sec-Fetch-Site", "cross-site"));
+    assert_eq!(app.send(req, Some(body.as_bytes())).await.status.as_u16(), 403);
     // A form without the page's cookie is refused (CSRF).
     let body = encode(&[
         ("decision", "approve"),
@@ -492,9 +528,21 @@ async fn bad_authorization_requests_show_a_page_or_go_back_with_the_error_and_st
 
 #[actix_web::test]
 async fn the_server_metadata_describes_the_flow() {
+    // With a public URL configured, it names that and may be cached.
+    let public =
+        crate::helpers::spawn_app_with(|s| s.public_url = Some("https://api.example".into()), None).await;
+    let req = public
+        .client
+        .get(public.url("/.well-known/oauth-authorization-server"))
+        .insert_header(("X-Forwarded-Host", "evil.example"));
+    let res = public.send(req, None).await;
+    assert_eq!(res.json()["token_endpoint"], "https://api.example/v1/oauth/token");
+    assert_eq!(res.header("cache-control"), Some("public, max-age=3600"));
+    // Without one it follows the request's host, which a caller controls: never cached.
     let app = spawn_app().await;
     let res = app.get("/.well-known/oauth-authorization-server").await;
     assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.header("cache-control"), Some("no-store"));
     let meta: Value = res.json();
     assert_eq!(meta["issuer"], app.url(""));
     assert_eq!(meta["authorization_endpoint"], app.url("/v1/oauth/authorize"));
