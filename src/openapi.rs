@@ -430,7 +430,164 @@ pub fn build_openapi() -> utoipa::openapi::OpenApi {
     add_common_responses(&mut api);
     add_storage_limits_and_headers(&mut api);
     describe_partner_twins(&mut api);
+    add_examples_and_headers(&mut api);
     api
+}
+
+/// A realistic problem document for `status`, as this server sends it.
+fn problem_example(status: &str) -> Option<serde_json::Value> {
+    let (slug, title, detail, extra) = match status {
+        "400" => (
+            "bad-request",
+            "Bad Request",
+            "Query parameter `limit` is not a valid number.",
+            serde_json::json!({"errors": [{"field": "limit", "pointer": "/limit", "code": "invalid", "message": "invalid digit found in string"}]}),
+        ),
+        "401" => (
+            "unauthorized",
+            "Unauthorized",
+            "the token has expired",
+            serde_json::json!({}),
+        ),
+        "403" => (
+            "insufficient-scope",
+            "Forbidden",
+            "The token lacks the `sessions:write` scope.",
+            serde_json::json!({}),
+        ),
+        "404" => (
+            "not-found",
+            "Not Found",
+            "No session of this user has this id.",
+            serde_json::json!({}),
+        ),
+        "409" => (
+            "conflict",
+            "Conflict",
+            "A different session already has this id. Replaying a create must send the same content.",
+            serde_json::json!({}),
+        ),
+        "412" => (
+            "precondition-failed",
+            "Precondition Failed",
+            "The session changed since you read it (If-Match does not match its ETag). Read it again.",
+            serde_json::json!({}),
+        ),
+        "413" => (
+            "payload-too-large",
+            "Payload Too Large",
+            "The request body exceeds the limit of 1048576 bytes.",
+            serde_json::json!({}),
+        ),
+        "415" => (
+            "unsupported-media-type",
+            "Unsupported Media Type",
+            "Content-Type `text/plain` is not supported; send the body as application/json.",
+            serde_json::json!({}),
+        ),
+        "422" => (
+            "validation",
+            "Unprocessable Entity",
+            "The request has 2 invalid fields.",
+            serde_json::json!({"errors": [
+                {"field": "started_at", "pointer": "/started_at", "code": "required", "message": "is required"},
+                {"field": "duration_seconds", "pointer": "/duration_seconds", "code": "required", "message": "is required"}
+            ]}),
+        ),
+        "429" => (
+            "rate-limited",
+            "Too Many Requests",
+            "Rate limit exceeded; retry after 23 seconds.",
+            serde_json::json!({}),
+        ),
+        "500" => (
+            "internal",
+            "Internal Server Error",
+            "An unexpected error occurred; quote the request id when reporting it.",
+            serde_json::json!({}),
+        ),
+        "503" => (
+            "unavailable",
+            "Service Unavailable",
+            "The database is unavailable; retry in a moment.",
+            serde_json::json!({}),
+        ),
+        _ => return None,
+    };
+    let mut example = serde_json::json!({
+        "type": format!("https://soleus-api.dev/problems/{slug}"),
+        "title": title,
+        "status": status.parse::<u16>().unwrap_or_default(),
+        "detail": detail,
+        "instance": "/v1/me/sessions",
+        "request_id": "6f1c7a0e-6c1b-4f7e-9d5a-8f3c2b1a0d9e",
+    });
+    if let (Some(target), Some(more)) = (example.as_object_mut(), extra.as_object()) {
+        target.extend(more.clone());
+    }
+    Some(example)
+}
+
+/// Each problem response gets an example of its own status (not the one schema example for
+/// all); 401s document `WWW-Authenticate`, and operations taking an `Idempotency-Key`
+/// document `Idempotent-Replayed` on their successes.
+fn add_examples_and_headers(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::{ObjectBuilder, Type};
+    let text_header = |description: &str| {
+        RefOr::T(
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+                .description(Some(description))
+                .build(),
+        )
+    };
+    let with_example = |status: &str, response: &mut Response| {
+        if let (Some(RefOr::T(content)), Some(example)) =
+            (response.content.get_mut(PROBLEM_JSON), problem_example(status))
+            && content.example.is_none()
+        {
+            content.example = Some(example);
+        }
+    };
+    for op in operations(api) {
+        let idempotent = op
+            .parameters
+            .iter()
+            .flatten()
+            .any(|p| matches!(p, RefOr::T(p) if p.name == "Idempotency-Key"));
+        for (status, response) in &mut op.responses.responses {
+            let RefOr::T(response) = response else { continue };
+            with_example(status, response);
+            if status == "401" {
+                response.headers.entry("WWW-Authenticate".to_owned()).or_insert_with(|| {
+                    text_header("RFC 6750: `Bearer realm=\"soleus-api\", error=\"invalid_token\", error_description=\"…\"`.")
+                });
+            }
+            if idempotent && status.starts_with('2') {
+                response.headers.entry("Idempotent-Replayed".to_owned()).or_insert_with(|| {
+                    text_header("`true` when this is the stored answer to an earlier request with the same Idempotency-Key.")
+                });
+            }
+        }
+    }
+    let statuses = [
+        ("BadRequest", "400"),
+        ("NotFound", "404"),
+        ("PayloadTooLarge", "413"),
+        ("UnsupportedMediaType", "415"),
+        ("ValidationFailed", "422"),
+        ("InternalError", "500"),
+        ("ServiceUnavailable", "503"),
+        ("TooManyRequests", "429"),
+    ];
+    for (name, response) in api.components.iter_mut().flat_map(|c| c.responses.iter_mut()) {
+        let (RefOr::T(response), Some((_, status))) = (response, statuses.iter().find(|(n, _)| n == name))
+        else {
+            continue;
+        };
+        with_example(status, response);
+    }
 }
 
 /// Each partner operation (`/v1/users/{user_id}/…`) without a description of its own gets its
@@ -558,6 +715,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Each problem response shows an example of its own status, not the schema's one 422.
+    #[test]
+    fn problem_examples_match_their_status() {
+        let api = serde_json::to_value(build_openapi()).unwrap_or_default();
+        let mut seen = 0;
+        for (path, item) in api["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                    let example = &response["content"]["application/problem+json"]["example"];
+                    if !example.is_null() {
+                        seen += 1;
+                        assert_eq!(example["status"].to_string(), *status, "{method} {path}");
+                    }
+                }
+            }
+        }
+        for (name, response) in api["components"]["responses"].as_object().into_iter().flatten() {
+            let example = &response["content"]["application/problem+json"]["example"];
+            assert!(example.is_object(), "{name} has no example");
+        }
+        assert!(seen > 100, "{seen}");
     }
 
     #[test]
