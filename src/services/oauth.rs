@@ -110,12 +110,12 @@ pub fn with_query(redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
 }
 
 /// The partner's redirect with an RFC 6749 §4.1.2.1 error and the caller's `state`.
-fn error_redirect(redirect_uri: &str, error: &str, description: &str, state: Option<&str>) -> Refusal {
+fn error_redirect(redirect_uri: &str, error: &str, description: &str, state: Option<&str>) -> String {
     let mut pairs = vec![("error", error), ("error_description", description)];
     if let Some(state) = state {
         pairs.push(("state", state));
     }
-    Refusal::Redirect(with_query(redirect_uri, &pairs))
+    with_query(redirect_uri, &pairs)
 }
 
 /// A redirect URI a partner may register (RFC 9700 §2.1, RFC 8252): absolute `https`, or
@@ -187,8 +187,14 @@ pub async fn check_request(
         ))));
     }
     let state = params.state.as_deref();
-    let back =
-        |error: &str, description: &str| Ok(Err(error_redirect(&redirect_uri, error, description, state)));
+    let back = |error: &str, description: &str| {
+        Ok(Err(Refusal::Redirect(error_redirect(
+            &redirect_uri,
+            error,
+            description,
+            state,
+        ))))
+    };
     if params.response_type.as_deref() != Some("code") {
         return back(
             "unsupported_response_type",
@@ -230,14 +236,12 @@ pub async fn check_request(
 
 /// The user said no: back to the partner with `access_denied`.
 pub fn deny(consent: &Consent) -> String {
-    match error_redirect(
+    error_redirect(
         &consent.redirect_uri,
         "access_denied",
         "The user declined the request.",
         consent.state.as_deref(),
-    ) {
-        Refusal::Redirect(url) | Refusal::Page(url) => url,
-    }
+    )
 }
 
 /// The user approved: sign them in, grant the partner the scopes, and send the partner a code.
