@@ -72,6 +72,13 @@ pub struct Settings {
     /// clients get `SOLEUS_RATE_LIMIT_PARTNER_FACTOR` (10) times as much. Also
     /// `SOLEUS_MAX_SESSIONS_PER_DAY` (2000): sessions one account may create per UTC day.
     pub rate_limits: crate::limits::Budgets,
+    /// Webhook delivery: `SOLEUS_WEBHOOK_RETRY_SCHEDULE_SECS` (default
+    /// `5,300,1800,7200,18000,36000,36000`: the waits after each consecutive failure, ±20 %;
+    /// after the last the endpoint is disabled), `SOLEUS_WEBHOOK_POLL_INTERVAL_MS` (500: how
+    /// often each replica looks for due deliveries) and
+    /// `SOLEUS_WEBHOOKS_ALLOW_PRIVATE_NETWORKS` (false; for local development and tests only:
+    /// allows `http://` URLs and loopback or private addresses).
+    pub webhooks: crate::services::webhooks::Policy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +219,38 @@ impl Settings {
                     )?,
                 }
             },
+            webhooks: crate::services::webhooks::Policy {
+                allow_private_networks: match get("SOLEUS_WEBHOOKS_ALLOW_PRIVATE_NETWORKS").as_deref() {
+                    None | Some("false" | "0") => false,
+                    Some("true" | "1") => true,
+                    Some(other) => {
+                        return Err(anyhow!(
+                            "SOLEUS_WEBHOOKS_ALLOW_PRIVATE_NETWORKS must be true or false, not `{other}`"
+                        ));
+                    }
+                },
+                retry_schedule: match get("SOLEUS_WEBHOOK_RETRY_SCHEDULE_SECS") {
+                    None => crate::services::webhooks::Policy::default().retry_schedule,
+                    Some(list) => list
+                        .split(',')
+                        .map(|s| {
+                            s.trim()
+                                .parse::<f64>()
+                                .ok()
+                                .filter(|secs| secs.is_finite() && *secs >= 0.0 && *secs <= 7.0 * 86_400.0)
+                                .map(Duration::from_secs_f64)
+                                .ok_or_else(|| {
+                                    anyhow!(
+                                        "SOLEUS_WEBHOOK_RETRY_SCHEDULE_SECS must be a comma-separated list of seconds (at most a week each), not `{list}`"
+                                    )
+                                })
+                        })
+                        .collect::<anyhow::Result<_>>()?,
+                },
+                poll_interval: Duration::from_millis(
+                    parse(&get, "SOLEUS_WEBHOOK_POLL_INTERVAL_MS", 500, "a number of milliseconds")?.max(10),
+                ),
+            },
             public_url: get("SOLEUS_PUBLIC_URL")
                 .map(|u| u.trim_end_matches('/').to_owned())
                 .map(|u| {
@@ -285,6 +324,12 @@ impl Settings {
             cors_origins: Vec::new(),
             public_url: None,
             rate_limits: crate::limits::Budgets::off(),
+            // Receivers in tests listen on loopback; retries come quickly.
+            webhooks: crate::services::webhooks::Policy {
+                allow_private_networks: true,
+                retry_schedule: vec![Duration::from_millis(50); 3],
+                poll_interval: Duration::from_millis(20),
+            },
         }
     }
 }

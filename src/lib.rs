@@ -21,6 +21,7 @@ pub mod http;
 pub mod limits;
 /// The OpenAPI document, built from the route table.
 pub mod openapi;
+pub mod outbound;
 /// Storage: one module per resource (table), plain diesel queries.
 pub mod repository;
 /// HTTP handlers: parse, call a use case, respond; one registration table.

@@ -90,6 +90,9 @@ public keys (JWKS) that verify access tokens."),
         (name = "partners", description = "Partner platforms: the OAuth consent page (authorization code with PKCE), \
 tokens (authorization code, refresh, client credentials), revocation, and the grants users give partners. \
 Partners are registered by an operator: `soleus-api partners create --name … --scopes … --redirect-uris …`."),
+        (name = "webhooks", description = "Signed push (Standard Webhooks 1.0) for partner platforms: register \
+endpoints, choose event types, rotate secrets, read the delivery log, retry. Each event is delivered once per endpoint \
+in feed order (retried on failure for about a day); the payloads are listed under `webhooks` in this document."),
         (name = "meta", description = "What this server is: API version, build, storage engine, dataset and client versions."),
         (name = "operations", description = "Liveness and readiness probes for orchestrators and load balancers."),
     ),
@@ -431,7 +434,67 @@ pub fn build_openapi() -> utoipa::openapi::OpenApi {
     add_storage_limits_and_headers(&mut api);
     describe_partner_twins(&mut api);
     add_examples_and_headers(&mut api);
+    add_webhooks(&mut api);
     api
+}
+
+/// The OpenAPI 3.1 `webhooks`: one entry per event type, each the POST a partner's endpoint
+/// receives (the `Event` envelope, signed with the Standard Webhooks headers).
+fn add_webhooks(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::{ObjectBuilder, PathsBuilder, Required, Type};
+    let header = |name: &str, description: &str, example: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+            .example(Some(serde_json::json!(example)))
+            .build()
+    };
+    let mut paths = PathsBuilder::new();
+    for kind in crate::services::events::EventType::ALL {
+        let scope = kind.scope().map_or_else(
+            || "Sent to the partner the grant concerns.".to_owned(),
+            |s| format!("Sent for users whose grant holds `{}`.", s.as_str()),
+        );
+        let operation = OperationBuilder::new()
+            .tag("webhooks")
+            .operation_id(Some(format!("webhook_{}", kind.as_str().replace('.', "_"))))
+            .summary(Some(kind.as_str()))
+            .description(Some(format!(
+                "{} {scope} Verify `webhook-signature` (HMAC-SHA256 of `{{webhook-id}}.{{webhook-timestamp}}.{{body}}` \
+                 with the endpoint secret, Standard Webhooks 1.0) and dedupe on `webhook-id`; answer 2xx within 10 s.",
+                kind.description()
+            )))
+            .parameter(header("webhook-id", "The event id: the same on every retry.", "evt_0193a1c2d3e4f5a6b7c8d9e0f1a2b3c4"))
+            .parameter(header("webhook-timestamp", "Unix seconds of this attempt; reject ones far from now.", "1764664200"))
+            .parameter(header(
+                "webhook-signature",
+                "Space-separated `v1,<base64>` signatures: two during a secret rotation.",
+                "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+            ))
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Event")))
+                            .build(),
+                    )
+                    .build(),
+            ))
+            .response(
+                "200",
+                ResponseBuilder::new().description("Received (any 2xx). Anything else, or no answer within 10 s, is retried."),
+            )
+            .build();
+        paths = paths.path(kind.as_str(), PathItem::new(HttpMethod::Post, operation));
+    }
+    api.webhooks = Some(paths.build());
 }
 
 /// A realistic problem document for `status`, as this server sends it.

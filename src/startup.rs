@@ -25,6 +25,7 @@ use crate::limits::{self, Limiter};
 use crate::repository;
 use crate::routes::{self, meta};
 use crate::services::sessions::{self as sessions, Retention};
+use crate::services::webhooks;
 
 /// Extra (non-API) routes to mount; tests use this to exercise the extractors.
 pub type ExtraRoutes = fn(&mut web::ServiceConfig);
@@ -36,6 +37,7 @@ pub struct Application {
     limiter: web::Data<Limiter>,
     retention: Retention,
     purge_interval: std::time::Duration,
+    webhooks: crate::services::webhooks::Policy,
 }
 
 impl Application {
@@ -112,6 +114,7 @@ impl Application {
                 public_url: settings.public_url.clone(),
             }),
             quotas: web::Data::new(settings.quotas),
+            webhooks: web::Data::new(settings.webhooks.clone()),
             limiter: limiter.clone(),
             body_limit: BodyLimit(settings.max_body_bytes),
             body_timeout: BodyTimeout(std::time::Duration::from_secs(
@@ -134,6 +137,7 @@ impl Application {
                 .app_data(state.catalogue)
                 .app_data(state.auth)
                 .app_data(state.quotas)
+                .app_data(state.webhooks)
                 .app_data(state.limiter)
                 .app_data(state.body_limit)
                 .app_data(state.body_timeout)
@@ -179,6 +183,7 @@ impl Application {
             limiter,
             retention,
             purge_interval: settings.tombstone_purge_interval,
+            webhooks: settings.webhooks.clone(),
         })
     }
 
@@ -215,6 +220,15 @@ impl Application {
                 if let Err(e) = crate::auth::rate_limit::purge_expired(&pool, longest).await {
                     tracing::warn!(error = %e, "expired rate-limit windows were not purged");
                 }
+                // Events and delivery logs are kept as long as tombstones.
+                match crate::services::events::purge(&pool, retention).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "events purged"),
+                    Err(e) => tracing::warn!(error = %e, "event purge failed"),
+                }
+                if let Err(e) = webhooks::purge_deliveries(&pool, retention).await {
+                    tracing::warn!(error = %e, "webhook delivery logs were not purged");
+                }
             }
         });
         // Rate-limit counts meet the other replicas' every second (PostgreSQL).
@@ -228,10 +242,54 @@ impl Application {
                 }
             }
         });
+        let deliver = actix_web::rt::spawn(deliver_webhooks(self.pool.clone(), self.webhooks.clone()));
         let result = self.server.await;
         purge.abort();
         share.abort();
+        deliver.abort();
         result
+    }
+}
+
+/// The webhook worker of this replica: every poll interval it claims endpoints with events
+/// due (up to 16 in flight) and delivers to each in a task of its own, so a slow receiver
+/// holds up only itself.
+async fn deliver_webhooks(pool: DbPool, policy: webhooks::Policy) {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    const IN_FLIGHT: usize = 16;
+    let owner = uuid::Uuid::new_v4().to_string();
+    let sender = Rc::new(crate::outbound::WebhookSender::new(policy.allow_private_networks));
+    let (pool, policy, busy) = (Rc::new(pool), Rc::new(policy), Rc::new(Cell::new(0usize)));
+    loop {
+        actix_web::rt::time::sleep(policy.poll_interval).await;
+        let room = IN_FLIGHT.saturating_sub(busy.get());
+        if room == 0 {
+            continue;
+        }
+        let claimed = match webhooks::claim_due(&pool, &owner, room).await {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook endpoints were not claimed");
+                continue;
+            }
+        };
+        for endpoint in claimed {
+            busy.set(busy.get() + 1);
+            let (pool, policy, sender, busy, owner) = (
+                Rc::clone(&pool),
+                Rc::clone(&policy),
+                Rc::clone(&sender),
+                Rc::clone(&busy),
+                owner.clone(),
+            );
+            actix_web::rt::spawn(async move {
+                if let Err(e) = webhooks::deliver(&pool, &policy, &*sender, &owner, endpoint).await {
+                    tracing::warn!(error = %e, "webhook delivery stopped");
+                }
+                busy.set(busy.get().saturating_sub(1));
+            });
+        }
     }
 }
 
@@ -277,6 +335,7 @@ struct State {
     catalogue: web::Data<Catalogue>,
     auth: web::Data<AuthState>,
     quotas: web::Data<crate::services::Quotas>,
+    webhooks: web::Data<webhooks::Policy>,
     limiter: web::Data<Limiter>,
     body_limit: BodyLimit,
     body_timeout: BodyTimeout,

@@ -78,3 +78,14 @@ impl FromRequest for AuthUser {
         ready(verified(req, TokenKind::User).map(|(id, scopes)| Self { id, scopes }))
     }
 }
+
+/// A verified partner access token, for routes about the partner itself (`/v1/partner/…`).
+/// [`super::PartnerCaller::registered`] then checks the partner is still registered.
+impl FromRequest for super::PartnerCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(verified(req, TokenKind::Partner).map(|(client_id, scopes)| Self { client_id, scopes }))
+    }
+}

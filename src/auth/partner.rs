@@ -35,6 +35,22 @@ impl PartnerCaller {
     }
 }
 
+impl PartnerCaller {
+    /// The partner's client id, if it is still registered (a revoked partner's tokens stop
+    /// working on their next request).
+    pub async fn registered(self, pool: &DbPool) -> Result<String, ApiError> {
+        let client = self.client_id.clone();
+        let partner = db::query(pool, move |conn| partners::find(conn, &client)).await?;
+        if partner.is_some_and(|p| p.revoked_at.is_none()) {
+            Ok(self.client_id)
+        } else {
+            Err(ApiError::InvalidToken(
+                "this partner is no longer registered".into(),
+            ))
+        }
+    }
+}
+
 /// A new client secret (256 random bits, base64url) and its stored hash.
 pub fn new_secret() -> (String, String) {
     tokens::new_refresh_token()

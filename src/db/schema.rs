@@ -207,6 +207,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The event log: the partner change feed and the webhook outbox.
+    events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        user_id -> Text,
+        /// Set for grant events: only this partner hears about them.
+        partner_id -> Nullable<Text>,
+        #[sql_name = "type"]
+        kind -> Text,
+        /// JSON.
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        partner_id -> Text,
+        url -> Text,
+        description -> Text,
+        /// Space-separated.
+        event_types -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        delivered_seq -> BigInt,
+        failures -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        event_seq -> BigInt,
+        event_id -> Text,
+        event_type -> Text,
+        attempt -> Integer,
+        /// `scheduled`, `manual` or `test`.
+        cause -> Text,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        latency_ms -> Integer,
+        succeeded -> Bool,
+        created_at -> Timestamp,
+    }
+}
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(programmes -> users (user_id));
@@ -214,6 +267,7 @@ diesel::joinable!(programme_versions -> programmes (programme_id));
 diesel::joinable!(assessments -> users (user_id));
 diesel::joinable!(partner_grants -> users (user_id));
 diesel::joinable!(partner_grants -> partners (partner_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
     exercises,
@@ -224,5 +278,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_codes,
     programmes,
     programme_versions,
-    assessments
+    assessments,
+    events,
+    webhook_endpoints,
+    webhook_deliveries
 );

@@ -13,3 +13,4 @@ pub mod catalogue;
 pub mod norms;
 pub mod programme;
 pub mod sessions;
+pub mod webhooks;

@@ -9,6 +9,21 @@ pub mod rate_limit;
 
 pub use extract::{BodyLimit, BodyTimeout, Id, Json, Query, VersionNumber};
 
+/// Paging for a list: `cursor` from the previous page's `next_cursor`, and `limit`.
+#[derive(Debug, serde::Deserialize, validator::Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// From `next_cursor` of the previous page.
+    #[validate(length(max = 200))]
+    #[param(max_length = 200, pattern = "^[A-Za-z0-9_-]*$")]
+    pub cursor: Option<String>,
+    /// 1–100, default 20.
+    #[validate(range(min = 1, max = 100))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+}
+
 /// `Link: <this request with cursor=…>; rel="next"` (RFC 8288), for a page that has a next.
 pub fn next_link(req: &actix_web::HttpRequest, cursor: &str) -> String {
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())

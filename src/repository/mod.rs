@@ -3,6 +3,7 @@
 
 pub mod app_meta;
 pub mod assessments;
+pub mod events;
 pub mod exercises;
 pub mod idempotency;
 pub mod oauth_codes;
@@ -12,3 +13,4 @@ pub mod rate_counters;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;

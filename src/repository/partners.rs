@@ -128,26 +128,25 @@ pub fn grants_of(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Vec<Gra
         .load(conn)
 }
 
-/// Revokes one of the user's own grants. `false` if it is not theirs or not active.
 /// Revokes one of the user's own grants and the partner's refresh tokens for the user.
-/// `false` if it is not theirs or not active.
+/// The grant as it was, or `None` if it is not theirs or not active.
 pub fn revoke_grant(
     conn: &mut AnyConnection,
     user_id: &str,
     grant_id: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let partner: Option<String> = partner_grants::table
+) -> QueryResult<Option<GrantRow>> {
+    let grant: Option<GrantRow> = partner_grants::table
         .find(grant_id)
         .filter(partner_grants::user_id.eq(user_id))
         .filter(partner_grants::revoked_at.is_null())
-        .select(partner_grants::partner_id)
         .first(conn)
         .optional()?;
-    let Some(partner) = partner else {
-        return Ok(false);
+    let Some(grant) = grant else {
+        return Ok(None);
     };
-    revoke_grants_to(conn, user_id, &partner, now).map(|n| n > 0)
+    revoke_grants_to(conn, user_id, &grant.partner_id, now)?;
+    Ok(Some(grant))
 }
 
 /// The active grant from `user_id` to an active `partner_id`, if any.
@@ -167,4 +166,63 @@ pub fn active_grant(
         .order((partner_grants::created_at.desc(), partner_grants::id.desc()))
         .first(conn)
         .optional()
+}
+
+/// The active grants to an active `partner_id` from any of `user_ids`.
+pub fn grants_from(
+    conn: &mut AnyConnection,
+    partner_id: &str,
+    user_ids: &[&str],
+) -> QueryResult<Vec<GrantRow>> {
+    let mut out = Vec::new();
+    for chunk in user_ids.chunks(500) {
+        out.extend(
+            partner_grants::table
+                .inner_join(partners::table)
+                .filter(partner_grants::partner_id.eq(partner_id))
+                .filter(partner_grants::user_id.eq_any(chunk))
+                .filter(partner_grants::revoked_at.is_null())
+                .filter(partners::revoked_at.is_null())
+                .select(partner_grants::all_columns)
+                .load::<GrantRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// The active grants to `partner_id`, newest first, strictly after `after` = (created_at, id).
+pub fn grants_to(
+    conn: &mut AnyConnection,
+    partner_id: &str,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<GrantRow>> {
+    let mut query = partner_grants::table
+        .filter(partner_grants::partner_id.eq(partner_id))
+        .filter(partner_grants::revoked_at.is_null())
+        .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            partner_grants::created_at
+                .lt(at)
+                .or(partner_grants::created_at.eq(at).and(partner_grants::id.lt(id))),
+        );
+    }
+    query
+        .order((partner_grants::created_at.desc(), partner_grants::id.desc()))
+        .limit(limit)
+        .load(conn)
+}
+
+/// The user's active grants, revoked now (account deletion): the rows that were active.
+pub fn revoke_all_of(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<GrantRow>> {
+    let active = grants_of(conn, user_id)?;
+    for grant in &active {
+        revoke_grants_to(conn, user_id, &grant.partner_id, now)?;
+    }
+    Ok(active)
 }

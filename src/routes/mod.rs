@@ -59,9 +59,11 @@ pub mod me;
 pub mod meta;
 pub mod oauth;
 pub mod ops;
+pub mod partner_feed;
 pub mod partners;
 pub mod programmes;
 pub mod sessions;
+pub mod webhooks;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -132,6 +134,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(oauth::authorize_decision)
                 .service(partners::create_grant)
                 .service(partners::list_grants)
-                .service(partners::revoke_grant),
+                .service(partners::revoke_grant)
+                .service(partner_feed::partner_feed)
+                .service(partner_feed::connected_users)
+                // Before `/partner/webhooks/{id}`, which would match it.
+                .service(webhooks::list_event_types)
+                .service(webhooks::create_webhook)
+                .service(webhooks::list_webhooks)
+                .service(webhooks::get_webhook)
+                .service(webhooks::patch_webhook)
+                .service(webhooks::delete_webhook)
+                .service(webhooks::test_webhook)
+                .service(webhooks::rotate_webhook_secret)
+                .service(webhooks::list_deliveries)
+                .service(webhooks::retry_delivery),
         );
 }

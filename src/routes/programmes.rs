@@ -13,7 +13,7 @@ use crate::domain::catalogue::Catalogue;
 use crate::domain::programme::{self, input::ProgrammeRequest, model::Programme};
 use crate::error::{ApiError, PROBLEM_JSON as PROBLEMS, Problem};
 use crate::http::conditional::{cached_json, etag};
-use crate::http::{Id, Json, Query};
+use crate::http::{Id, Json, PageQuery, Query};
 use crate::services::Quotas;
 use crate::services::programmes::{self as service, ProgrammeSummary, StoredProgramme};
 
@@ -71,21 +71,6 @@ pub struct ProgrammeList {
     /// Pass as `cursor` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
-}
-
-/// Paging for a programme list.
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ProgrammeListQuery {
-    /// From `next_cursor` of the previous page.
-    #[validate(length(max = 200))]
-    #[param(max_length = 200, pattern = "^[A-Za-z0-9_-]*$")]
-    pub cursor: Option<String>,
-    /// 1–100, default 20.
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u32>,
 }
 
 /// Options for creating a programme.
@@ -146,14 +131,14 @@ user_and_partner! {
     /// Needs `programmes:read` in the partner token and in the user's active grant.
     #[partner(partner_list_programmes, "/users/{user_id}/programmes", "programmes:read")]
     #[openapi(
-        params(ProgrammeListQuery),
+        params(PageQuery),
         responses((status = 200, description = "A page of programmes, newest first.", body = ProgrammeList, headers(("Link" = String)))),
     )]
     pub async fn list_programmes(
         req: HttpRequest,
         acting: Acting<need::ProgrammesRead>,
         pool: web::Data<DbPool>,
-        q: Query<ProgrammeListQuery>,
+        q: Query<PageQuery>,
     ) -> Result<HttpResponse, ApiError> {
         let subject = acting.authorize(&pool).await?;
         let page = service::list(&pool, subject, q.cursor.as_deref(), q.limit.unwrap_or(20)).await?;

@@ -1,6 +1,7 @@
 //! Accounts: the profile a user gives at registration and the account as answered. Shared
 //! by registration (`routes::auth`) and the account routes (`routes::me`).
 
+use crate::repository::{events, partners};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -128,6 +129,14 @@ pub async fn update(pool: &DbPool, subject: Subject, p: ProfileChanges) -> Resul
 
 /// Deletes the account and everything stored for it.
 pub async fn delete(pool: &DbPool, subject: Subject) -> Result<(), ApiError> {
-    let deleted = db::autocommit(pool, move |conn| users::delete(conn, &subject.user_id)).await?;
+    let deleted = db::write(pool, move |conn| -> Result<bool, ApiError> {
+        // Partners hear that their grants ended; the events carrying the user's data go with
+        // the account.
+        let grants = partners::revoke_all_of(conn, &subject.user_id, db::now())?;
+        super::partners::emit_revoked(conn, grants, "account_deleted")?;
+        events::delete_user_data(conn, &subject.user_id)?;
+        Ok(users::delete(conn, &subject.user_id)?)
+    })
+    .await?;
     if deleted { Ok(()) } else { Err(gone()) }
 }

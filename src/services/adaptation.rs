@@ -2,6 +2,7 @@
 //! user's heel-raise retests (the rules are in `domain::programme::adapt`), store the result as
 //! a new version when anything changed; read the versions and what changed between two.
 
+use super::events::{self, EventType};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -200,6 +201,18 @@ pub fn adapt_stored(
             "The programme was adapted by another request at the same moment; retry.".into(),
         ));
     }
+    let suspended = status == ProgrammeStatus::Suspended.as_str() && latest.status != status;
+    let kind = if suspended {
+        EventType::ProgrammeSuspended
+    } else {
+        EventType::ProgrammeAdjusted
+    };
+    let reference = serde_json::json!({
+        "id": programme_id, "version": version.version, "status": status, "cause": version.cause,
+        "rule_ids": events::rule_ids(&serde_json::to_value(&adaptation.record).unwrap_or_default()),
+        "referral": adaptation.record.referral,
+    });
+    events::emit(conn, vec![events::about_user(kind, user_id, &reference)?])?;
     Ok((true, version))
 }
 

@@ -1,6 +1,7 @@
 //! Capacity tests: store a result and interpret every result against the earlier comparable
 //! one and the user's profile (age from `birth_year`, `sex`).
 
+use super::events::{self, EventType};
 use chrono::{DateTime, Datelike as _, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -93,12 +94,22 @@ pub async fn record(
             )));
         }
         repo::insert(conn, &row)?;
-        load(conn, &subject.user_id)
+        let stored = load(conn, &subject.user_id)?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored assessment not found")))?;
+        events::emit(
+            conn,
+            vec![events::about_user(
+                EventType::AssessmentRecorded,
+                &row.user_id,
+                &stored,
+            )?],
+        )?;
+        Ok(stored)
     })
     .await?;
-    all.into_iter()
-        .find(|a| a.id == id)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored assessment not found")))
+    Ok(all)
 }
 
 /// The subject's results, oldest first, interpreted; only `test` when given.

@@ -17,11 +17,13 @@ pub mod accounts;
 pub mod adaptation;
 pub mod assessments;
 pub mod auth;
+pub mod events;
 pub mod oauth;
 pub mod paging;
 pub mod partners;
 pub mod programmes;
 pub mod sessions;
+pub mod webhooks;
 
 /// Per-user caps on what may be stored (`SOLEUS_MAX_PROGRAMMES_PER_USER`,
 /// `SOLEUS_MAX_ASSESSMENTS_PER_USER`): one account cannot fill the disk for everyone.

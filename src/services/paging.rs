@@ -56,6 +56,44 @@ pub fn bad_cursor(param: &str) -> ApiError {
     }
 }
 
+/// A page of a change feed (a user's sessions, a partner's events): the changes after the
+/// cursor in commit order, the cursor to pass next, and whether more are waiting.
+#[derive(Debug)]
+pub struct FeedPage<T> {
+    pub changes: Vec<T>,
+    pub next: String,
+    pub has_more: bool,
+}
+
+/// A change-feed cursor: the last position read, and the purge horizon when the read started.
+/// A cursor is stale (410) only if what it has not seen was purged since it was issued.
+pub fn feed_cursor(seq: i64, horizon: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("s{seq}h{horizon}"))
+}
+
+/// The (position, horizon) of a [`feed_cursor`]; a 400 naming `param` otherwise.
+pub fn parse_feed_cursor(param: &str, cursor: &str) -> Result<(i64, i64), ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| {
+            let (seq, horizon) = t.strip_prefix('s')?.split_once('h')?;
+            Some((seq.parse::<i64>().ok()?, horizon.parse::<i64>().ok()?))
+        })
+        .filter(|(seq, horizon)| *seq >= 0 && *horizon >= 0)
+        .ok_or_else(|| bad_cursor(param))
+}
+
+/// The 410 for a feed cursor older than what was purged since it was issued.
+pub fn stale_feed_cursor() -> ApiError {
+    ApiError::Gone(
+        "This cursor is older than the retention window: deletions since then may be missing. \
+         Resync in full (call without `since`) and continue from the new cursor."
+            .into(),
+    )
+}
+
 fn decode(cursor: &str) -> Result<(NaiveDateTime, String), ApiError> {
     let text = URL_SAFE_NO_PAD
         .decode(cursor)

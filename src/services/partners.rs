@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Subject;
+use super::events::{self, EventType};
 use crate::auth::AuthState;
 use crate::auth::partner::hash_secret;
 use crate::auth::tokens::{self, Scope, TokenKind};
@@ -165,6 +166,7 @@ pub async fn grant(
         ));
     }
     let account = subject.user_id.clone();
+    let user_id = subject.user_id.clone();
     let grant = db::write(pool, move |conn| -> Result<Grant, ApiError> {
         let partner = partners::find(conn, &partner_id)?
             .filter(|p| p.revoked_at.is_none())
@@ -173,14 +175,22 @@ pub async fn grant(
             })?;
         let row = GrantRow {
             id: uuid::Uuid::new_v4().to_string(),
-            user_id: subject.user_id,
+            user_id: user_id.clone(),
             partner_id: partner.id,
             scopes: Scope::join(&unique),
             created_at: db::now(),
             revoked_at: None,
         };
         partners::grant(conn, &row)?;
-        Ok(grant_response(row, partner.name))
+        let grant = grant_response(row, partner.name);
+        let event = events::for_partner(
+            EventType::GrantCreated,
+            &subject.user_id,
+            &grant.partner_id,
+            &grant,
+        )?;
+        events::emit(conn, vec![event])?;
+        Ok(grant)
     })
     .await?;
     tracing::info!(target: "audit", event = "grant_created", account_id = %account, grant_id = %grant.id, partner_id = %grant.partner_id, "partner grant created");
@@ -206,8 +216,12 @@ pub async fn grants(pool: &DbPool, subject: Subject) -> Result<Vec<Grant>, ApiEr
 /// Revokes one of the subject's active grants; it takes effect on the partner's next request.
 pub async fn revoke(pool: &DbPool, subject: Subject, grant_id: String) -> Result<(), ApiError> {
     let (account, grant) = (subject.user_id.clone(), grant_id.clone());
-    let revoked = db::write_query(pool, move |conn| {
-        partners::revoke_grant(conn, &subject.user_id, &grant_id, db::now())
+    let revoked = db::write(pool, move |conn| -> Result<bool, ApiError> {
+        let Some(row) = partners::revoke_grant(conn, &subject.user_id, &grant_id, db::now())? else {
+            return Ok(false);
+        };
+        emit_revoked(conn, vec![row], "revoked_by_user")?;
+        Ok(true)
     })
     .await?;
     if !revoked {
@@ -217,4 +231,62 @@ pub async fn revoke(pool: &DbPool, subject: Subject, grant_id: String) -> Result
     }
     tracing::info!(target: "audit", event = "grant_revoked", account_id = %account, grant_id = %grant, "partner grant revoked");
     Ok(())
+}
+
+/// Tells each partner whose grant ended (`reason`: `revoked_by_user`, `account_deleted`).
+pub fn emit_revoked(
+    conn: &mut db::AnyConnection,
+    grants: Vec<GrantRow>,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let now = Utc::now();
+    let events = grants
+        .into_iter()
+        .map(|g| {
+            let data = serde_json::json!({
+                "id": g.id, "partner_id": g.partner_id, "scopes": Scope::parse_list(&g.scopes).unwrap_or_default(),
+                "created_at": g.created_at.and_utc(), "revoked_at": now, "reason": reason,
+            });
+            events::for_partner(EventType::GrantRevoked, &g.user_id, &g.partner_id, &data)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    events::emit(conn, events)
+}
+
+/// A user who grants the partner access.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectedUser {
+    pub user_id: String,
+    pub grant_id: String,
+    pub scopes: Vec<Scope>,
+    pub granted_at: DateTime<Utc>,
+}
+
+/// The users who grant `partner_id` access now, newest grant first.
+pub async fn connected_users(
+    pool: &DbPool,
+    partner_id: String,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<super::paging::Listing<ConnectedUser>, ApiError> {
+    use super::paging;
+    let after = paging::after(cursor)?;
+    let limit = limit.clamp(1, paging::MAX_LIMIT) as usize;
+    let rows = db::query(pool, move |conn| {
+        partners::grants_to(conn, &partner_id, after, limit as i64 + 1)
+    })
+    .await?;
+    paging::page(
+        rows,
+        limit,
+        |g| (g.created_at, &g.id),
+        |g| {
+            Ok(ConnectedUser {
+                scopes: Scope::parse_list(&g.scopes).unwrap_or_default(),
+                user_id: g.user_id,
+                grant_id: g.id,
+                granted_at: g.created_at.and_utc(),
+            })
+        },
+    )
 }

@@ -1,6 +1,7 @@
 //! Stored programmes: generate one for a subject and store it as version 1, list, read,
 //! delete. Versions and adaptation are in `adaptation`.
 
+use super::events::{self, EventType};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -147,7 +148,19 @@ pub async fn create(
                 "This account already stores {cap} programmes, the most allowed; delete one first."
             )));
         }
-        Ok(repo::insert(conn, &stored)?)
+        repo::insert(conn, &stored)?;
+        let reference = serde_json::json!({
+            "id": stored.id, "version": 1, "status": stored.status, "source": stored.source,
+            "generator_version": stored.generator_version, "created_at": stored.created_at.and_utc(),
+        });
+        events::emit(
+            conn,
+            vec![events::about_user(
+                EventType::ProgrammeCreated,
+                &stored.user_id,
+                &reference,
+            )?],
+        )
     })
     .await?;
     StoredProgramme::from_row(row)
@@ -182,7 +195,22 @@ pub async fn get(pool: &DbPool, subject: Subject, id: String) -> Result<StoredPr
 }
 
 pub async fn delete(pool: &DbPool, subject: Subject, id: String) -> Result<(), ApiError> {
-    let deleted = db::autocommit(pool, move |conn| repo::delete(conn, &subject.user_id, &id)).await?;
+    let deleted = db::write(pool, move |conn| -> Result<bool, ApiError> {
+        if !repo::delete(conn, &subject.user_id, &id)? {
+            return Ok(false);
+        }
+        let reference = serde_json::json!({ "id": id });
+        events::emit(
+            conn,
+            vec![events::about_user(
+                EventType::ProgrammeDeleted,
+                &subject.user_id,
+                &reference,
+            )?],
+        )?;
+        Ok(true)
+    })
+    .await?;
     if deleted { Ok(()) } else { Err(not_found()) }
 }
 

@@ -21,6 +21,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::events::EventRow;
 use crate::db::AnyConnection;
 use crate::db::schema::{change_counters, feed_horizons, sessions};
 
@@ -174,48 +175,60 @@ pub fn insert(conn: &mut AnyConnection, row: &SessionRow) -> QueryResult<()> {
 }
 
 /// Inserts a session that names nothing the store could already hold (a server-assigned id
-/// and no external id), taking the user's lock and the next position as [`lock`] and
-/// [`next_position`] would; sets `row.seq`. On PostgreSQL it is one statement in its own
-/// transaction: the lock and the transaction id come from a subquery evaluated before the row
-/// is inserted, so the ordering argument of this module holds with one round trip instead of
-/// five. On SQLite: lock, position and insert in one write transaction.
-pub fn insert_new(conn: &mut AnyConnection, row: &mut SessionRow) -> QueryResult<()> {
-    use diesel::sql_types::{BigInt, Text};
+/// and no external id) with its event, taking the user's lock and the next position as
+/// [`lock`] and [`next_position`] would; sets `row.seq` and `event.seq`. On PostgreSQL it is
+/// one statement in its own transaction: the lock and the transaction id come from the first
+/// part of the statement, evaluated before the row is inserted, so the ordering argument of
+/// this module holds with one round trip instead of six. On SQLite: lock, position and both
+/// inserts in one write transaction.
+pub fn insert_new(conn: &mut AnyConnection, row: &mut SessionRow, event: &mut EventRow) -> QueryResult<()> {
+    use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
     match conn {
         AnyConnection::Postgresql(c) => {
-            let position = diesel::dsl::sql::<BigInt>(
-                "(SELECT (pg_current_xact_id()::text::bigint << 20) \
-                 FROM (SELECT pg_advisory_xact_lock(hashtextextended(",
+            let seq = diesel::sql_query(
+                "WITH position AS ( \
+                   SELECT (pg_current_xact_id()::text::bigint << 20) AS seq \
+                   FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS locked), \
+                 stored AS ( \
+                   INSERT INTO sessions (id, user_id, programme_id, started_at, utc_offset_minutes, \
+                     duration_seconds, source, external_id, external_version, content, content_hash, \
+                     version, seq, deleted, created_at, updated_at) \
+                   SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, position.seq, $14, $15, $16 \
+                   FROM position RETURNING seq) \
+                 INSERT INTO events (seq, id, user_id, partner_id, type, data, created_at) \
+                 SELECT stored.seq, $17, $3, NULL, $18, $19, $20 FROM stored RETURNING seq",
             )
             .bind::<Text, _>(format!("sessions:{}", row.user_id))
-            .sql(", 0))) AS locked)");
-            row.seq = diesel::insert_into(sessions::table)
-                .values((
-                    sessions::id.eq(&row.id),
-                    sessions::user_id.eq(&row.user_id),
-                    sessions::programme_id.eq(&row.programme_id),
-                    sessions::started_at.eq(row.started_at),
-                    sessions::utc_offset_minutes.eq(row.utc_offset_minutes),
-                    sessions::duration_seconds.eq(row.duration_seconds),
-                    sessions::source.eq(&row.source),
-                    sessions::external_id.eq(&row.external_id),
-                    sessions::external_version.eq(row.external_version),
-                    sessions::content.eq(&row.content),
-                    sessions::content_hash.eq(&row.content_hash),
-                    sessions::version.eq(row.version),
-                    sessions::seq.eq(position),
-                    sessions::deleted.eq(row.deleted),
-                    sessions::created_at.eq(row.created_at),
-                    sessions::updated_at.eq(row.updated_at),
-                ))
-                .returning(sessions::seq)
-                .get_result(c)?;
+            .bind::<Text, _>(&row.id)
+            .bind::<Text, _>(&row.user_id)
+            .bind::<Nullable<Text>, _>(&row.programme_id)
+            .bind::<Timestamp, _>(row.started_at)
+            .bind::<Integer, _>(row.utc_offset_minutes)
+            .bind::<Integer, _>(row.duration_seconds)
+            .bind::<Text, _>(&row.source)
+            .bind::<Nullable<Text>, _>(&row.external_id)
+            .bind::<Nullable<BigInt>, _>(row.external_version)
+            .bind::<Text, _>(&row.content)
+            .bind::<Text, _>(&row.content_hash)
+            .bind::<BigInt, _>(row.version)
+            .bind::<Bool, _>(row.deleted)
+            .bind::<Timestamp, _>(row.created_at)
+            .bind::<Timestamp, _>(row.updated_at)
+            .bind::<Text, _>(&event.id)
+            .bind::<Text, _>(&event.kind)
+            .bind::<Text, _>(&event.data)
+            .bind::<Timestamp, _>(event.created_at)
+            .get_result::<PgPosition>(c)?
+            .seq;
+            (row.seq, event.seq) = (seq, seq);
             Ok(())
         }
         AnyConnection::Sqlite(_) => conn.transaction(|conn| {
             lock(conn, &row.user_id)?;
             row.seq = next_position(conn)?;
-            insert(conn, row)
+            event.seq = row.seq;
+            insert(conn, row)?;
+            super::events::insert_many(conn, std::slice::from_ref(event))
         }),
     }
 }

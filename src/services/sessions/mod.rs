@@ -14,6 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use validator::Validate as _;
 
+use super::events::{self, EventType};
 use super::{Subject, adaptation};
 use crate::db::{self, DbPool};
 use crate::domain::catalogue::Catalogue;
@@ -163,6 +164,15 @@ async fn own_programmes(pool: &DbPool, user_id: &str, ids: Vec<String>) -> Resul
     Ok(db::query(pool, move |conn| programmes::owned(conn, &user_id, &ids)).await?)
 }
 
+/// The event a sync result emits: none when nothing was written.
+fn event_of(result: SyncResult) -> Option<EventType> {
+    match result {
+        SyncResult::Created => Some(EventType::SessionCreated),
+        SyncResult::Replaced => Some(EventType::SessionUpdated),
+        SyncResult::Unchanged | SyncResult::Ignored => None,
+    }
+}
+
 /// The one answer for a session that does not exist, is deleted, or is someone else's.
 pub fn not_found() -> ApiError {
     ApiError::NotFound("No session of this user has this id.".into())
@@ -189,8 +199,9 @@ pub async fn create(
     let (result, row) = match sync::fresh(&subject, &input) {
         // Nothing to look up first: one statement on PostgreSQL.
         Some(mut row) => {
+            let mut event = events::session(EventType::SessionCreated, &row)?;
             db::autocommit(pool, move |conn| {
-                repo::insert_new(conn, &mut row)?;
+                repo::insert_new(conn, &mut row, &mut event)?;
                 Ok((SyncResult::Created, row))
             })
             .await?
@@ -199,7 +210,13 @@ pub async fn create(
             locked(
                 pool,
                 subject.user_id.clone(),
-                move |conn| -> Result<_, ApiError> { Ok(sync::upsert(&mut Direct(conn), &subject, &input)?) },
+                move |conn| -> Result<_, ApiError> {
+                    let (result, row) = sync::upsert(&mut Direct(conn), &subject, &input)?;
+                    if let Some(kind) = event_of(result) {
+                        events::store(conn, &[events::session(kind, &row)?])?;
+                    }
+                    Ok((result, row))
+                },
             )
             .await?
         }
@@ -279,21 +296,28 @@ pub async fn batch(
                 inputs.len(),
             )?;
             let mut results = Vec::with_capacity(parsed.len());
+            let mut emitted = Vec::new();
             for item in parsed {
                 results.push(match item {
                     Err(e) => Err(e),
                     Ok(input) => match sync::upsert(&mut store, &subject, &input) {
-                        Ok((result, row)) => Ok(Stored {
-                            result,
-                            id: row.id,
-                            version: row.version,
-                        }),
+                        Ok((result, row)) => {
+                            if let Some(kind) = event_of(result) {
+                                emitted.push(events::session(kind, &row)?);
+                            }
+                            Ok(Stored {
+                                result,
+                                id: row.id,
+                                version: row.version,
+                            })
+                        }
                         Err(e @ SyncError::Conflict(_)) => Err(e.into()),
                         Err(SyncError::Storage(e)) => return Err(e.into()),
                     },
                 });
             }
             store.finish()?;
+            events::store(conn, &emitted)?;
             Ok(results)
         },
     )
@@ -383,6 +407,7 @@ pub async fn write(
             }
             let new = sync::rewritten(&old, normalised, repo::next_position(conn)?);
             repo::replace(conn, &new)?;
+            events::store(conn, &[events::session(EventType::SessionUpdated, &new)?])?;
             Ok(new)
         },
     )
@@ -418,6 +443,7 @@ pub async fn remove(
                 ..old
             };
             repo::replace(conn, &tombstone)?;
+            events::store(conn, &[events::session(EventType::SessionDeleted, &tombstone)?])?;
             Ok(())
         },
     )
