@@ -250,6 +250,7 @@ impl Settings {
                 poll_interval: Duration::from_millis(
                     parse(&get, "SOLEUS_WEBHOOK_POLL_INTERVAL_MS", 500, "a number of milliseconds")?.max(10),
                 ),
+                attempt_timeout: Duration::from_secs(10),
             },
             public_url: get("SOLEUS_PUBLIC_URL")
                 .map(|u| u.trim_end_matches('/').to_owned())
@@ -329,6 +330,7 @@ impl Settings {
                 allow_private_networks: true,
                 retry_schedule: vec![Duration::from_millis(50); 3],
                 poll_interval: Duration::from_millis(20),
+                attempt_timeout: Duration::from_secs(2),
             },
         }
     }

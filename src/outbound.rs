@@ -1,6 +1,7 @@
 //! Outbound HTTP: the client that delivers webhooks (awc over the system's OpenSSL).
 //!
-//! - Connect timeout 5 s, whole attempt 10 s; at most 64 KiB of the answer is read.
+//! - Connect timeout 5 s, whole attempt 10 s (`Policy::attempt_timeout`); at most 64 KiB of
+//!   the answer is read.
 //! - Redirects are not followed (a 3xx is a failed attempt).
 //! - The resolver keeps only public addresses, so a host that resolves (now, or after a DNS
 //!   change) to loopback, private, link-local or metadata addresses is never connected to;
@@ -17,7 +18,6 @@ use crate::domain::webhooks::is_public;
 use crate::services::webhooks::{Outcome, Sender};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(10);
 pub const BODY_CAP: usize = 64 * 1024;
 
 /// Resolves with the system resolver, then drops every non-public address.
@@ -49,19 +49,25 @@ impl Resolve for PublicOnly {
 pub struct WebhookSender {
     client: awc::Client,
     allow_private: bool,
+    timeout: Duration,
 }
 
 impl WebhookSender {
-    pub fn new(allow_private_networks: bool) -> Self {
+    /// A sender with the policy's address rule and attempt timeout (connecting takes at most
+    /// 5 s of it).
+    pub fn new(policy: &crate::services::webhooks::Policy) -> Self {
+        let allow_private_networks = policy.allow_private_networks;
         let tcp = actix_tls::connect::Connector::new(Resolver::custom(PublicOnly {
             allow_private: allow_private_networks,
         }))
         .service();
-        let connector = awc::Connector::new().connector(tcp).timeout(CONNECT_TIMEOUT);
+        let connector = awc::Connector::new()
+            .connector(tcp)
+            .timeout(CONNECT_TIMEOUT.min(policy.attempt_timeout));
         let client = awc::Client::builder()
             .connector(connector)
             .disable_redirects()
-            .timeout(TOTAL_TIMEOUT)
+            .timeout(policy.attempt_timeout)
             .add_default_header((
                 "user-agent",
                 concat!("soleus-api-webhooks/", env!("CARGO_PKG_VERSION")),
@@ -70,6 +76,7 @@ impl WebhookSender {
         Self {
             client,
             allow_private: allow_private_networks,
+            timeout: policy.attempt_timeout,
         }
     }
 
@@ -99,8 +106,13 @@ impl Sender for WebhookSender {
         for (name, value) in headers {
             request = request.insert_header((name, value));
         }
-        let sent = actix_web::rt::time::timeout(TOTAL_TIMEOUT, async move {
-            let mut response = request.send_body(body).await.map_err(|e| e.to_string())?;
+        let limit = self.timeout;
+        let no_answer = |limit: Duration| format!("no answer within {} ms", limit.as_millis());
+        let sent = actix_web::rt::time::timeout(self.timeout, async move {
+            let mut response = request.send_body(body).await.map_err(|e| match e {
+                awc::error::SendRequestError::Timeout => no_answer(limit),
+                other => other.to_string(),
+            })?;
             let status = response.status().as_u16();
             // Read (and drop) at most the cap, so a slow or endless answer cannot hold us.
             let _ = response.body().limit(BODY_CAP).await;
@@ -114,10 +126,7 @@ impl Sender for WebhookSender {
             ),
             Ok(Ok(status)) => (Some(status), None),
             Ok(Err(error)) => (None, Some(error)),
-            Err(_) => (
-                None,
-                Some(format!("no answer within {} s", TOTAL_TIMEOUT.as_secs())),
-            ),
+            Err(_) => (None, Some(no_answer(self.timeout))),
         };
         Outcome {
             status,

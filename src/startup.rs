@@ -259,7 +259,7 @@ async fn deliver_webhooks(pool: DbPool, policy: webhooks::Policy) {
     use std::rc::Rc;
     const IN_FLIGHT: usize = 16;
     let owner = uuid::Uuid::new_v4().to_string();
-    let sender = Rc::new(crate::outbound::WebhookSender::new(policy.allow_private_networks));
+    let sender = Rc::new(crate::outbound::WebhookSender::new(&policy));
     let (pool, policy, busy) = (Rc::new(pool), Rc::new(policy), Rc::new(Cell::new(0usize)));
     loop {
         actix_web::rt::time::sleep(policy.poll_interval).await;

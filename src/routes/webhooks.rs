@@ -199,7 +199,7 @@ pub async fn test_webhook(
     id: Id,
 ) -> Result<HttpResponse, ApiError> {
     let partner = caller.registered(&pool).await?;
-    let sender = WebhookSender::new(policy.allow_private_networks);
+    let sender = WebhookSender::new(&policy);
     let delivery = service::send_test(&pool, &sender, partner, id.into_inner()).await?;
     Ok(no_store(HttpResponse::Ok()).json(delivery))
 }
@@ -294,7 +294,7 @@ pub async fn retry_delivery(
 ) -> Result<HttpResponse, ApiError> {
     let partner = caller.registered(&pool).await?;
     let (id, delivery_id) = path.into_inner();
-    let sender = WebhookSender::new(policy.allow_private_networks);
+    let sender = WebhookSender::new(&policy);
     let delivery = service::retry(&pool, &sender, partner, id, delivery_id).await?;
     Ok(no_store(HttpResponse::Ok()).json(delivery))
 }

@@ -37,6 +37,8 @@ pub struct Policy {
     /// The wait after each consecutive failure; one more failure disables the endpoint.
     pub retry_schedule: Vec<Duration>,
     pub poll_interval: Duration,
+    /// How long one attempt may take, connecting included (10 s; tests shorten it).
+    pub attempt_timeout: Duration,
 }
 
 impl Default for Policy {
@@ -48,6 +50,7 @@ impl Default for Policy {
                 .map(|s| Duration::from_secs(*s))
                 .collect(),
             poll_interval: Duration::from_millis(500),
+            attempt_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -22,3 +22,4 @@ mod process;
 mod programmes;
 mod replicas;
 mod sessions;
+mod webhooks;
