@@ -108,6 +108,17 @@ pub fn delete(conn: &mut AnyConnection, partner_id: &str, id: &str) -> QueryResu
     .map(|n| n == 1)
 }
 
+/// Whether any endpoint is due (a read, so an idle worker never takes SQLite's writer).
+pub fn any_due(conn: &mut AnyConnection, now: NaiveDateTime, newest: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::enabled)
+            .filter(webhook_endpoints::next_attempt_at.le(now))
+            .filter(webhook_endpoints::delivered_seq.lt(newest)),
+    ))
+    .get_result(conn)
+}
+
 /// Claims up to `limit` enabled endpoints that are due, not leased by a live worker, and
 /// behind `newest` (the log's last position), for `owner` until `until`. Run in a write
 /// transaction.

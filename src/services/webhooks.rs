@@ -62,7 +62,7 @@ pub const ROTATION_OVERLAP_HOURS: i64 = 24;
 /// How long a worker holds an endpoint between writes (well above one attempt's 10 s).
 const LEASE_SECS: i64 = 60;
 /// Events one claim delivers before giving the endpoint back.
-const EVENTS_PER_CLAIM: usize = 50;
+const EVENTS_PER_CLAIM: usize = 500;
 
 /// A partner's webhook endpoint.
 #[derive(Debug, Serialize, ToSchema)]
@@ -552,6 +552,14 @@ pub struct Claimed(EndpointRow);
 pub async fn claim_due(pool: &DbPool, owner: &str, limit: usize) -> Result<Vec<Claimed>, ApiError> {
     let who = owner.to_owned();
     let limit = i64::try_from(limit.min(64)).unwrap_or(1);
+    let due = db::query(pool, |conn| {
+        let newest = log::last(conn)?;
+        repo::any_due(conn, db::now(), newest)
+    })
+    .await?;
+    if !due {
+        return Ok(Vec::new());
+    }
     let claimed = db::write(pool, move |conn| -> Result<Vec<EndpointRow>, ApiError> {
         let newest = log::last(conn)?;
         let now = db::now();
