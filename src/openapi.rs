@@ -464,6 +464,8 @@ fn add_webhooks(api: &mut utoipa::openapi::OpenApi) {
             .tag("webhooks")
             .operation_id(Some(format!("webhook_{}", kind.as_str().replace('.', "_"))))
             .summary(Some(kind.as_str()))
+            // The receiver authenticates us by the signature, not by a scheme of this API.
+            .securities(Some(Vec::<utoipa::openapi::security::SecurityRequirement>::new()))
             .description(Some(format!(
                 "{} {scope} Verify `webhook-signature` (HMAC-SHA256 of `{{webhook-id}}.{{webhook-timestamp}}.{{body}}` \
                  with the endpoint secret, Standard Webhooks 1.0) and dedupe on `webhook-id`; answer 2xx within 10 s.",
