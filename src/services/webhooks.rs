@@ -552,16 +552,17 @@ pub struct Claimed(EndpointRow);
 pub async fn claim_due(pool: &DbPool, owner: &str, limit: usize) -> Result<Vec<Claimed>, ApiError> {
     let who = owner.to_owned();
     let limit = i64::try_from(limit.min(64)).unwrap_or(1);
-    let due = db::query(pool, |conn| {
+    // A read first: an idle worker never takes SQLite's writer. The log's end it read bounds
+    // the claim, so the claim need not read it again.
+    let newest = db::query(pool, |conn| {
         let newest = log::last(conn)?;
-        repo::any_due(conn, db::now(), newest)
+        Ok(repo::any_due(conn, db::now(), newest)?.then_some(newest))
     })
     .await?;
-    if !due {
+    let Some(newest) = newest else {
         return Ok(Vec::new());
-    }
+    };
     let claimed = db::write(pool, move |conn| -> Result<Vec<EndpointRow>, ApiError> {
-        let newest = log::last(conn)?;
         let now = db::now();
         Ok(repo::claim(
             conn,

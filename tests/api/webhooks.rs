@@ -73,7 +73,7 @@ async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<Receiver>)
 impl Receiver {
     fn start() -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut receiver = Receiver {
+        let receiver = Receiver {
             url: format!("http://127.0.0.1:{}/hooks", listener.local_addr().unwrap().port()),
             ..Receiver::default()
         };
@@ -88,7 +88,6 @@ impl Receiver {
         .unwrap()
         .run();
         actix_web::rt::spawn(server);
-        receiver.url = receiver.url.clone();
         receiver
     }
 
