@@ -94,16 +94,6 @@ impl TestApp {
         }
     }
 
-    /// Another server in this process on the same database and keys (a second replica).
-    pub async fn replica(&self) -> TestApp {
-        let mut settings = Settings::for_tests(self.data_dir().to_path_buf(), self.database_url.clone());
-        settings.workers = 1;
-        let app = Application::build(&settings).expect("the replica builds");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        actix_web::rt::spawn(app.run_until_stopped());
-        self.at(address)
-    }
-
     /// The server's data folder (its generated signing key lives here).
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()

@@ -1,7 +1,9 @@
 //! Three server processes on one database, as a load balancer would run them: interleaved
 //! writes of many users through all three, a feed follower reading through another replica
 //! while they land, one Idempotency-Key sent to all three at once, and the login throttle
-//! counted across them, and rate limits shared. Runs on SQLite (three processes on one file) and on PostgreSQL.
+//! counted across them, rate limits shared, the partner feed complete and in order, and each
+//! webhook event delivered once, in order, by whichever replica claims it. Runs on SQLite
+//! (three processes on one file) and on PostgreSQL.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
@@ -10,7 +12,8 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, free_port, spawn_app};
+use crate::helpers::{TestApp, free_port, spawn_app_with};
+use crate::webhooks::{Plan, Receiver, live_sets};
 
 /// A `soleus-api` process, killed when dropped.
 struct Replica {
@@ -39,6 +42,9 @@ async fn start_replica(primary: &TestApp) -> Replica {
         .env("SOLEUS_RATE_LIMIT_EXPENSIVE", "9")
         .env("SOLEUS_RATE_LIMIT_WINDOW_SECS", "86400")
         .env("SOLEUS_RATE_LIMIT_AUTH", "1000")
+        .env("SOLEUS_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "true")
+        .env("SOLEUS_WEBHOOK_POLL_INTERVAL_MS", "20")
+        .env("SOLEUS_WEBHOOK_RETRY_SCHEDULE_SECS", "0.2,0.2,0.2")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -107,7 +113,12 @@ async fn follow(app: &TestApp, token: &str, since: &mut Option<String>, seen: &m
 
 #[actix_web::test]
 async fn three_replicas_share_feeds_idempotency_the_login_throttle_and_rate_limits() {
-    let primary = spawn_app().await;
+    // The test's own server never polls for webhooks: only the three processes deliver.
+    let primary = spawn_app_with(
+        |s| s.webhooks.poll_interval = Duration::from_secs(24 * 3600),
+        None,
+    )
+    .await;
     let replicas = join_all((0..3).map(|_| start_replica(&primary))).await;
     let at = |i: usize| &replicas[i % replicas.len()].app;
 
@@ -116,6 +127,25 @@ async fn three_replicas_share_feeds_idempotency_the_login_throttle_and_rate_limi
     for u in 0..6 {
         users.push(at(u).user(&format!("replica-{u}@example.com")).await);
     }
+
+    // A partner every user grants `sessions:read`, with one webhook endpoint whose receiver
+    // refuses the first two attempts (so a retry crosses replicas too).
+    let (partner_id, _, partner_token) = primary.partner_access("sessions:read").await;
+    for (u, (_, token, _)) in users.iter().enumerate() {
+        let grant = json!({"partner_id": partner_id, "scopes": ["sessions:read"]});
+        let res = at(u)
+            .send_json_with("POST", "/v1/me/partner-grants", token, &grant)
+            .await;
+        assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    }
+    let receiver = Receiver::start();
+    receiver.plan([Plan::Status(503), Plan::Status(500)]);
+    let session_events = ["session.created", "session.updated", "session.deleted"];
+    let endpoint = json!({"url": receiver.url, "event_types": session_events});
+    let res = at(0)
+        .send_json_with("POST", "/v1/partner/webhooks", &partner_token, &endpoint)
+        .await;
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
 
     // A follower reads user 0's feed through replica 2 while the writes land.
     let (_, token0, _) = users[0].clone();
@@ -161,7 +191,8 @@ async fn three_replicas_share_feeds_idempotency_the_login_throttle_and_rate_limi
 
     // Every user's feed, read through any replica, ends at exactly the live set and versions.
     follow(at(2), &token0, &mut since, &mut seen).await;
-    for (u, (_, token, _)) in users.iter().enumerate() {
+    let mut stored_sets = BTreeMap::new();
+    for (u, (user_id, token, _)) in users.iter().enumerate() {
         let (mut since, mut fresh) = (None, BTreeMap::new());
         follow(at(u + 1), token, &mut since, &mut fresh).await;
         let followed = if u == 0 { &seen } else { &fresh };
@@ -186,6 +217,7 @@ async fn three_replicas_share_feeds_idempotency_the_login_throttle_and_rate_limi
             live, stored,
             "user {u}: the feed reproduces the live sessions and versions"
         );
+        stored_sets.insert(user_id.clone(), stored);
         let mine: BTreeSet<&str> = created
             .iter()
             .filter(|(owner, _)| *owner == u)
@@ -197,6 +229,40 @@ async fn three_replicas_share_feeds_idempotency_the_login_throttle_and_rate_limi
             "user {u}: every write, and nobody else's, is in the feed"
         );
     }
+
+    // The partner feed, read through another replica, is in commit order and folds into every
+    // user's stored sessions and versions.
+    let (feed, _) = at(1)
+        .follow("/v1/partner/changes", &partner_token, None, 25)
+        .await;
+    let feed: Vec<Value> = feed
+        .into_iter()
+        .filter(|e| session_events.contains(&e["type"].as_str().unwrap()))
+        .collect();
+    let positions: Vec<i64> = feed.iter().map(|e| e["position"].as_i64().unwrap()).collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "the partner feed is in commit order, nothing twice"
+    );
+    assert_eq!(
+        live_sets(&feed),
+        stored_sets,
+        "the partner feed reproduces every user's sessions"
+    );
+
+    // Webhooks: after the two refusals, every event of that feed arrives once and in its order,
+    // the retry under the same `webhook-id`.
+    receiver.wait_for(feed.len() + 2).await;
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let all = receiver.all();
+    let ids: Vec<&str> = all.iter().map(|r| r.headers["webhook-id"].as_str()).collect();
+    let fed: Vec<&str> = feed.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids[..2],
+        [fed[0], fed[0]],
+        "the refused event is retried under its id"
+    );
+    assert_eq!(ids[2..], fed[..], "each event delivered once, in feed order");
 
     // One Idempotency-Key sent to all three replicas at once: one session is created, and
     // every success is that same response.
