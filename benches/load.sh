@@ -5,6 +5,8 @@
 #   benches/load.sh                      # everything (about 6 minutes on 2 cores after the build)
 #   PG_URL= benches/load.sh              # SQLite only
 #   SCALE=0 benches/load.sh              # skip the 1,000,000-session scale check
+#   CEILING=0 benches/load.sh            # skip the nginx static-file ceiling of catalogue reads
+#   THROUGHPUT=0 SCALE=0 benches/load.sh # the ceiling only
 #   DURATION=30s CONNS=64 benches/load.sh
 #
 # Needs: a Rust toolchain, python3, wrk (installed with apt-get when missing), and for the
@@ -18,18 +20,30 @@ DURATION=${DURATION:-10s}
 CONNS=${CONNS:-16}
 THREADS=${THREADS:-2}
 SCALE=${SCALE:-1}
+CEILING=${CEILING:-1}
+THROUGHPUT=${THROUGHPUT:-1}
+ROUNDS=${ROUNDS:-3}
+NGINX_PORT=${NGINX_PORT:-18090}
 PG_URL=${PG_URL-postgres://postgres:postgres@127.0.0.1:5432/postgres}
 PORT=${PORT:-18080}
 export BASE="http://127.0.0.1:$PORT"
 CLIENT="python3 $ROOT/benches/load_client.py"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+if [ "$CEILING" = 1 ] && ! command -v nginx >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null
+fi
 cargo build --release --locked --quiet
 BIN="$ROOT/target/release/soleus-api"
 
 WORK=$(mktemp -d)
 PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"; }
+NGINX_PID=
+cleanup() {
+  [ -n "$PID" ] && kill "$PID" 2>/dev/null
+  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 start() { # $1: DATABASE_URL ("" = SQLite in $WORK/data)
@@ -91,6 +105,77 @@ throughput() { # $1: engine label, $2: DATABASE_URL
   stop
 }
 
+wrk_lean() { # NAME URL [env: INM]
+  NAME="$1" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$ROOT/benches/wrk_lean.lua" "$2" | grep '^| '
+}
+
+# The ceiling for catalogue reads: nginx (Debian's package, 2 workers like our 2) serving saved
+# copies of our own responses from files, with the same wrk settings, alternating with us for
+# ROUNDS rounds. Prints each run's row, then the median rates and their ratio.
+ceiling() {
+  local static="$WORK/static" etag_ours etag_nginx id=seated-soleus-raise-loaded
+  mkdir -p "$static"
+  chmod 755 "$WORK" "$static"
+  rm -rf "$WORK/data"
+  start ""
+  curl -fsS "$BASE/v1/exercises?limit=100" -o "$static/list.json"
+  curl -fsS "$BASE/v1/exercises/$id" -o "$static/one.json"
+  chmod 644 "$static"/*.json
+  cat >"$WORK/nginx.conf" <<NGINX
+worker_processes $(nproc);
+pid $WORK/nginx.pid;
+error_log $WORK/nginx.err;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000000;
+  default_type application/json;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $static;
+    location = /v1/exercises { try_files /list.json =404; }
+    location = /v1/exercises/$id { try_files /one.json =404; }
+  }
+}
+NGINX
+  nginx -c "$WORK/nginx.conf" -p "$WORK" -g 'daemon off;' &
+  NGINX_PID=$!
+  local nginx_base="http://127.0.0.1:$NGINX_PORT"
+  for _ in $(seq 1 50); do curl -fs "$nginx_base/v1/exercises" >/dev/null 2>&1 && break; sleep 0.1; done
+  cmp -s <(curl -fsS "$nginx_base/v1/exercises") "$static/list.json" || { echo "nginx serves other bytes" >&2; exit 1; }
+  etag_ours=$(curl -fsS -D - -o /dev/null "$BASE/v1/exercises/$id" | awk 'tolower($1)=="etag:" {print $2}' | tr -d '\r')
+  etag_nginx=$(curl -fsS -D - -o /dev/null "$nginx_base/v1/exercises/$id" | awk 'tolower($1)=="etag:" {print $2}' | tr -d '\r')
+  echo
+  echo "### Catalogue reads against the static-file ceiling — nginx $(nginx -v 2>&1 | sed 's|.*/||'), $THREADS wrk threads x $CONNS connections, $DURATION per run, $ROUNDS rounds alternating"
+  echo
+  echo "| what | rate | p50 ms | p99 ms | errors |"
+  echo "|---|---|---|---|---|"
+  local rows="$WORK/ceiling.rows"
+  : >"$rows"
+  for round in $(seq 1 "$ROUNDS"); do
+    for what in "list page (limit=100, all 30)|/v1/exercises?limit=100|/v1/exercises|" \
+                "single exercise|/v1/exercises/$id|/v1/exercises/$id|" \
+                "single exercise, If-None-Match (304)|/v1/exercises/$id|/v1/exercises/$id|inm"; do
+      IFS='|' read -r label ours theirs inm <<<"$what"
+      INM=$([ -n "$inm" ] && echo "$etag_ours") wrk_lean "soleus-api: $label (round $round)" "$BASE$ours" | tee -a "$rows"
+      INM=$([ -n "$inm" ] && echo "$etag_nginx") wrk_lean "nginx: $label (round $round)" "$nginx_base$theirs" | tee -a "$rows"
+    done
+  done
+  kill "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null || true; NGINX_PID=
+  stop >/dev/null
+  echo
+  echo "| what | soleus-api median | nginx median | ratio |"
+  echo "|---|---|---|---|"
+  for label in "list page (limit=100, all 30)" "single exercise" "single exercise, If-None-Match (304)"; do
+    local a b
+    a=$(grep -F "| soleus-api: $label (round" "$rows" | awk -F'|' '{print $3+0}' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+    b=$(grep -F "| nginx: $label (round" "$rows" | awk -F'|' '{print $3+0}' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+    echo "| $label | $a req/s | $b req/s | $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f×", a / b}') |"
+  done
+}
+
 scale() { # $1: engine label, $2: DATABASE_URL or "", $3: users, $4: sessions per user
   rm -rf "$WORK/data"
   local url="$2" target token me
@@ -109,8 +194,11 @@ scale() { # $1: engine label, $2: DATABASE_URL or "", $3: users, $4: sessions pe
 
 echo "# soleus-api load run — $(date -u +%F) — commit $(git rev-parse --short HEAD)"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
-throughput "SQLite" ""
-if [ -n "$PG_URL" ]; then throughput "PostgreSQL" "$(fresh_pg)"; fi
+if [ "$CEILING" = 1 ]; then ceiling; fi
+if [ "$THROUGHPUT" = 1 ]; then
+  throughput "SQLite" ""
+  if [ -n "$PG_URL" ]; then throughput "PostgreSQL" "$(fresh_pg)"; fi
+fi
 
 if [ "$SCALE" = 1 ]; then
   echo

@@ -1,9 +1,11 @@
 //! Conditional GET (RFC 9110 §13): strong ETags and `If-None-Match` → 304.
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
+
+use crate::http::rendered::Rendered;
 
 /// A strong entity tag from the parts that determine a representation.
 pub fn etag(parts: &[&str]) -> String {
@@ -38,6 +40,30 @@ pub fn cached_json<T: Serialize + ?Sized>(
     extra: &[(&'static str, &str)],
     body: &T,
 ) -> HttpResponse {
+    match validators(req, etag, cache_control, extra) {
+        (mut builder, true) => builder.finish(),
+        (mut builder, false) => builder.json(body),
+    }
+}
+
+/// [`cached_json`] for a response rendered earlier (see [`crate::http::rendered`]).
+pub fn cached_rendered(req: &HttpRequest, rendered: &Rendered, cache_control: &'static str) -> HttpResponse {
+    let extra: Vec<(&'static str, &str)> = rendered.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    match validators(req, &rendered.etag, cache_control, &extra) {
+        (mut builder, true) => builder.finish(),
+        (mut builder, false) => builder
+            .content_type(header::ContentType::json())
+            .body(rendered.body.clone()),
+    }
+}
+
+/// A 304 or 200 builder with the validators and `extra` headers set; true when it is a 304.
+fn validators(
+    req: &HttpRequest,
+    etag: &str,
+    cache_control: &'static str,
+    extra: &[(&'static str, &str)],
+) -> (HttpResponseBuilder, bool) {
     let not_modified = none_match(req, etag);
     let mut builder = if not_modified {
         HttpResponse::NotModified()
@@ -53,11 +79,7 @@ pub fn cached_json<T: Serialize + ?Sized>(
             builder.insert_header((*name, value));
         }
     }
-    if not_modified {
-        builder.finish()
-    } else {
-        builder.json(body)
-    }
+    (builder, not_modified)
 }
 
 #[cfg(test)]

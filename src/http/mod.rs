@@ -6,6 +6,7 @@ pub mod fallback;
 pub mod idempotency;
 pub mod middleware;
 pub mod rate_limit;
+pub mod rendered;
 
 pub use extract::{BodyLimit, BodyTimeout, Id, Json, Query, VersionNumber};
 

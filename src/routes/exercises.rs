@@ -16,8 +16,10 @@ use crate::domain::catalogue::{
     SoleusBias, SupportLevel,
 };
 use crate::error::{ApiError, Problem};
-use crate::http::conditional::{cached_json, etag};
-use crate::http::{Query, extract::parse_list};
+use crate::http::conditional::{cached_json, cached_rendered, etag};
+use crate::http::extract::{parse_list, parse_query};
+use crate::http::next_link;
+use crate::http::rendered::{self, Rendered};
 
 /// Catalogue content only changes with a deployment: caches may keep it for an hour and then
 /// revalidate cheaply with the ETag.
@@ -210,9 +212,21 @@ fn decode_cursor(filter: &Filter, cursor: &str) -> Result<String, ApiError> {
 #[get("/exercises")]
 pub async fn list_exercises(
     req: HttpRequest,
-    query: Query<ExerciseListQuery>,
     catalogue: web::Data<Catalogue>,
 ) -> Result<HttpResponse, ApiError> {
+    // The parameters are read on a miss only: a page is rendered once per worker and query.
+    let page = rendered::get_or_render(catalogue.version(), &req, || {
+        let query: ExerciseListQuery = parse_query(req.query_string())?;
+        render_page(&req, &query, &catalogue)
+    })?;
+    Ok(cached_rendered(&req, &page, CACHE_CONTROL))
+}
+
+fn render_page(
+    req: &HttpRequest,
+    query: &ExerciseListQuery,
+    catalogue: &Catalogue,
+) -> Result<Rendered, ApiError> {
     let filter = query.filter()?;
     let after = query
         .cursor
@@ -226,32 +240,23 @@ pub async fn list_exercises(
         .next_after
         .as_deref()
         .map(|after| encode_cursor(&filter, after));
-    let tag = etag(&[catalogue.version(), req.query_string()]);
-    let link = next_cursor.as_ref().map(|c| next_link(&req, c));
+    let mut headers = vec![(DATASET_HEADER, catalogue.version().to_owned())];
+    if let Some(cursor) = &next_cursor {
+        headers.push(("Link", next_link(req, cursor)));
+    }
     let body = ExercisePage {
         items: page.items.iter().filter_map(|e| catalogue.json(&e.id)).collect(),
         next_cursor,
         total: page.total,
         dataset_version: catalogue.version().to_owned(),
     };
-    let mut headers = vec![(DATASET_HEADER, catalogue.version())];
-    if let Some(link) = &link {
-        headers.push(("Link", link.as_str()));
-    }
-    Ok(cached_json(&req, &tag, CACHE_CONTROL, &headers, &body))
-}
-
-/// `<path?query-with-new-cursor>; rel="next"`, keeping the client's other parameters.
-fn next_link(req: &HttpRequest, cursor: &str) -> String {
-    let mut query: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
-        .filter(|(k, _)| k != "cursor")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    query.push(("cursor".into(), cursor.into()));
-    let encoded = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(query)
-        .finish();
-    format!("<{}?{encoded}>; rel=\"next\"", req.path())
+    Ok(Rendered {
+        etag: etag(&[catalogue.version(), req.query_string()]),
+        body: serde_json::to_vec(&body)
+            .map_err(|e| ApiError::Internal(e.into()))?
+            .into(),
+        headers,
+    })
 }
 
 /// Get one exercise.
@@ -274,17 +279,17 @@ pub async fn get_exercise(
     id: web::Path<String>,
     catalogue: web::Data<Catalogue>,
 ) -> Result<HttpResponse, ApiError> {
-    let exercise = catalogue
-        .json(&id)
-        .ok_or_else(|| ApiError::NotFound(format!("No exercise has the id `{id}`.")))?;
-    let tag = etag(&[catalogue.version(), &id]);
-    Ok(cached_json(
-        &req,
-        &tag,
-        CACHE_CONTROL,
-        &[(DATASET_HEADER, catalogue.version())],
-        exercise,
-    ))
+    let exercise = rendered::get_or_render(catalogue.version(), &req, || {
+        let json = catalogue
+            .json(&id)
+            .ok_or_else(|| ApiError::NotFound(format!("No exercise has the id `{id}`.")))?;
+        Ok::<_, ApiError>(Rendered {
+            etag: etag(&[catalogue.version(), &id]),
+            body: web::Bytes::copy_from_slice(json.get().as_bytes()),
+            headers: vec![(DATASET_HEADER, catalogue.version().to_owned())],
+        })
+    })?;
+    Ok(cached_rendered(&req, &exercise, CACHE_CONTROL))
 }
 
 /// Catalogue overview.
