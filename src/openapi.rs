@@ -435,7 +435,68 @@ pub fn build_openapi() -> utoipa::openapi::OpenApi {
     describe_partner_twins(&mut api);
     add_examples_and_headers(&mut api);
     add_webhooks(&mut api);
+    name_enum_members(&mut api);
     api
+}
+
+/// Generators name enum members after their values, so `sessions:read` became `SESSIONSREAD`.
+/// Enums with values that are not identifiers get `x-enum-varnames` (read by
+/// openapi-python-client and OpenAPI Generator): `SESSIONS_READ`, `SESSION_CREATED`.
+fn name_enum_members(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::extensions::ExtensionsBuilder;
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    fn visit(schema: &mut Schema) {
+        let children: Vec<&mut RefOr<Schema>> = match schema {
+            Schema::Object(object) => {
+                let names: Option<Vec<String>> = object
+                    .enum_values
+                    .as_ref()
+                    .and_then(|values| values.iter().map(|v| v.as_str().map(member_name)).collect());
+                let needed = object.enum_values.as_ref().is_some_and(|values| {
+                    values.iter().any(|v| {
+                        v.as_str()
+                            .is_some_and(|s| !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    })
+                });
+                if let Some(names) = names.filter(|_| needed) {
+                    let names = ExtensionsBuilder::new().add("x-enum-varnames", names).build();
+                    object
+                        .extensions
+                        .get_or_insert_with(Default::default)
+                        .merge(names);
+                }
+                object.properties.values_mut().collect()
+            }
+            Schema::Array(array) => match &mut array.items {
+                ArrayItems::RefOrSchema(item) => vec![item.as_mut()],
+                _ => Vec::new(),
+            },
+            Schema::OneOf(one) => one.items.iter_mut().collect(),
+            Schema::AllOf(all) => all.items.iter_mut().collect(),
+            Schema::AnyOf(any) => any.items.iter_mut().collect(),
+            _ => Vec::new(),
+        };
+        for child in children {
+            if let RefOr::T(child) = child {
+                visit(child);
+            }
+        }
+    }
+    for schema in api.components.iter_mut().flat_map(|c| c.schemas.values_mut()) {
+        if let RefOr::T(schema) = schema {
+            visit(schema);
+        }
+    }
+}
+
+/// `sessions:read` → `SESSIONS_READ`, `session.created` → `SESSION_CREATED`.
+fn member_name(value: &str) -> String {
+    value
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 /// The OpenAPI 3.1 `webhooks`: one entry per event type, each the POST a partner's endpoint
@@ -765,6 +826,21 @@ mod tests {
 
     /// Spectral's `operation-description`: a newcomer reads more than the summary line, and a
     /// partner operation says what the partner needs before its user twin's text.
+    #[test]
+    fn enum_values_that_are_not_identifiers_get_member_names() {
+        let doc = serde_json::to_value(build_openapi()).unwrap();
+        let scope = &doc["components"]["schemas"]["Scope"];
+        assert_eq!(scope["enum"][3], "sessions:read");
+        assert_eq!(scope["x-enum-varnames"][3], "SESSIONS_READ");
+        assert_eq!(member_name("session.created"), "SESSION_CREATED");
+        // Plain identifiers need no names.
+        assert!(
+            doc["components"]["schemas"]["Goal"]
+                .get("x-enum-varnames")
+                .is_none()
+        );
+    }
+
     #[test]
     fn every_operation_has_a_description() {
         let api = build_openapi();

@@ -29,6 +29,7 @@ from soleus_client.models import (
 )
 from soleus_client.models.equipment import Equipment
 from soleus_client.models.goal import Goal
+from soleus_client.models.scope import Scope
 
 
 def expect(response, status, kind=None):
@@ -40,6 +41,8 @@ def expect(response, status, kind=None):
 
 
 def main(base: str) -> None:
+    # Enum members carry readable names (the spec's x-enum-varnames), not SESSIONSREAD.
+    assert Scope.SESSIONS_READ == "sessions:read"
     anonymous = Client(base_url=base, raise_on_unexpected_status=False)
     # The catalogue with an array parameter (sent as repeated parameters), one exercise, a preview.
     page = expect(
