@@ -334,6 +334,16 @@ fn add_storage_limits_and_headers(api: &mut utoipa::openapi::OpenApi) {
         Type::String,
         "This request's id (yours, when you sent a valid `X-Request-Id`); quote it when reporting a problem.",
     );
+    let everywhere = [
+        ("X-Request-Id", request_id),
+        (
+            "traceparent",
+            header(
+                Type::String,
+                "W3C Trace Context: your trace id and flags (when you sent a valid `traceparent`) with this request's span id, else a new trace.",
+            ),
+        ),
+    ];
     let limits = [
         (
             "RateLimit-Policy",
@@ -391,10 +401,12 @@ fn add_storage_limits_and_headers(api: &mut utoipa::openapi::OpenApi) {
         }
         for response in op.responses.responses.values_mut() {
             let RefOr::T(response) = response else { continue };
-            response
-                .headers
-                .entry("X-Request-Id".to_owned())
-                .or_insert_with(|| request_id.clone());
+            for (name, header) in &everywhere {
+                response
+                    .headers
+                    .entry((*name).to_owned())
+                    .or_insert_with(|| header.clone());
+            }
             if limited {
                 for (name, header) in &limits {
                     response
@@ -409,10 +421,12 @@ fn add_storage_limits_and_headers(api: &mut utoipa::openapi::OpenApi) {
     // which the probes (`/healthz`, `/readyz`) simply do not send.
     for response in api.components.iter_mut().flat_map(|c| c.responses.values_mut()) {
         let RefOr::T(response) = response else { continue };
-        response
-            .headers
-            .entry("X-Request-Id".to_owned())
-            .or_insert_with(|| request_id.clone());
+        for (name, header) in &everywhere {
+            response
+                .headers
+                .entry((*name).to_owned())
+                .or_insert_with(|| header.clone());
+        }
         for (name, header) in &limits {
             response
                 .headers

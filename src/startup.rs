@@ -310,6 +310,7 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::IF_NONE_MATCH,
             header::HeaderName::from_static("idempotency-key"),
             header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("traceparent"),
         ])
         .expose_headers([
             header::ETAG,
@@ -322,6 +323,7 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::HeaderName::from_static("sync-result"),
             header::HeaderName::from_static("idempotent-replayed"),
             header::HeaderName::from_static("x-dataset-version"),
+            header::HeaderName::from_static("traceparent"),
         ])
         .max_age(3600)
 }

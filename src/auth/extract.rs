@@ -49,8 +49,14 @@ pub(super) fn verified(req: &HttpRequest, kind: TokenKind) -> Result<(String, Ve
         .map(|v| v.0.clone());
     let claims = match known {
         Some(claims) => claims,
-        None => tokens::verify(&state.keys, &state.config, token)
-            .map_err(|e| ApiError::InvalidToken(e.0.into()))?,
+        None => {
+            let claims = tokens::verify(&state.keys, &state.config, token)
+                .map_err(|e| ApiError::InvalidToken(e.0.into()))?;
+            // Kept for the request log's `caller` (the limiter had no budget for this route).
+            req.extensions_mut()
+                .insert(crate::http::rate_limit::Verified(claims.clone()));
+            claims
+        }
     };
     if claims.typ != kind {
         return Err(ApiError::Forbidden(

@@ -4,7 +4,10 @@
 //! * answers `HEAD` like `GET` (the body is dropped by the server);
 //! * makes every error a problem document with `instance` and `request_id`, including errors
 //!   raised by actix itself or by the docs service;
-//! * writes one JSON log line per request.
+//! * writes one JSON log line per request, naming the caller (a user id or a partner's client
+//!   id; never a token or an e-mail address) and the W3C trace it belongs to: a valid
+//!   `traceparent` is continued (its trace id, our own span id, its flags) and answered in the
+//!   `traceparent` response header; without one a new trace starts.
 
 use std::time::Instant;
 
@@ -27,6 +30,27 @@ fn sane_request_id(value: &HeaderValue) -> Option<String> {
     ok.then(|| s.to_owned())
 }
 
+/// W3C Trace Context: the trace id and flags of a valid `traceparent`
+/// (`00-<32 hex>-<16 hex>-<2 hex>`, neither id all zeros), or `None`.
+pub fn parse_traceparent(value: &str) -> Option<(String, String)> {
+    let mut parts = value.trim().split('-');
+    let (version, trace, parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    // Version 00 has exactly four fields; a later version may append more (§3.2.4).
+    let fields_ok = version != "00" || parts.next().is_none();
+    let valid = hex(version, 2)
+        && version != "ff"
+        && fields_ok
+        && hex(trace, 32)
+        && hex(parent, 16)
+        && hex(flags, 2)
+        && trace.bytes().any(|b| b != b'0')
+        && parent.bytes().any(|b| b != b'0');
+    valid.then(|| (trace.to_owned(), flags.to_owned()))
+}
+
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
 /// The request id of the current request, for handlers that want to log or return it.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -47,7 +71,22 @@ pub async fn request_context(
     }
     let path = req.path().to_owned();
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    let (trace_id, flags) = req
+        .headers()
+        .get(&TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_traceparent)
+        .unwrap_or_else(|| (uuid::Uuid::new_v4().simple().to_string(), "00".to_owned()));
+    let span_id = format!("{:016x}", rand::random::<u64>() | 1);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        trace_id = %trace_id,
+        span_id = %span_id,
+        method = %method,
+        path = %path,
+        caller = tracing::field::Empty,
+    );
 
     // Handler and extractor errors arrive as responses carrying the error; `?` only passes on
     // failures of the service chain itself, which actix renders.
@@ -62,8 +101,22 @@ pub async fn request_context(
             .await?
             .map_into_boxed_body()
     };
+    if let Some(verified) = res
+        .request()
+        .extensions()
+        .get::<crate::http::rate_limit::Verified>()
+    {
+        let kind = match verified.0.typ {
+            crate::auth::tokens::TokenKind::User => "user",
+            crate::auth::tokens::TokenKind::Partner => "partner",
+        };
+        span.record("caller", format!("{kind}:{}", verified.0.sub));
+    }
     if res.status().is_client_error() || res.status().is_server_error() {
         res = to_problem(res, &path, &request_id);
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("00-{trace_id}-{span_id}-{flags}")) {
+        res.headers_mut().insert(TRACEPARENT, value);
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
@@ -194,4 +247,28 @@ fn problem_for_status(status: StatusCode, detail: Option<String>) -> Problem {
     }
     problem.status = status.as_u16();
     problem
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_traceparent_is_continued_only_when_valid() {
+        use super::parse_traceparent as p;
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(
+            p(&format!("00-{trace}-00f067aa0ba902b7-01")),
+            Some((trace.to_owned(), "01".to_owned()))
+        );
+        assert!(p(&format!("00-{trace}-00f067aa0ba902b7-01-extra")).is_none());
+        assert!(
+            p(&format!("01-{trace}-00f067aa0ba902b7-01-extra")).is_some(),
+            "a later version may add fields"
+        );
+        assert!(p(&format!("ff-{trace}-00f067aa0ba902b7-01")).is_none());
+        assert!(p("00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_none());
+        assert!(p(&format!("00-{trace}-0000000000000000-01")).is_none());
+        assert!(p(&format!("00-{}-00f067aa0ba902b7-01", trace.to_uppercase())).is_none());
+        assert!(p("00-abc-def-01").is_none());
+        assert!(p("").is_none());
+    }
 }

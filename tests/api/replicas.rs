@@ -29,7 +29,16 @@ impl Drop for Replica {
 }
 
 async fn start_replica(primary: &TestApp) -> Replica {
+    start_logging_replica(primary, None).await
+}
+
+/// A replica whose JSON log lines (`RUST_LOG=info`) go to `log`.
+async fn start_logging_replica(primary: &TestApp, log: Option<&std::path::Path>) -> Replica {
     let port = free_port();
+    let stderr = match log {
+        Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+        None => Stdio::null(),
+    };
     let child = Command::new(env!("CARGO_BIN_EXE_soleus-api"))
         .env("DATABASE_URL", &primary.database_url)
         .env("SOLEUS_DATA_DIR", primary.data_dir())
@@ -45,9 +54,9 @@ async fn start_replica(primary: &TestApp) -> Replica {
         .env("SOLEUS_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "true")
         .env("SOLEUS_WEBHOOK_POLL_INTERVAL_MS", "20")
         .env("SOLEUS_WEBHOOK_RETRY_SCHEDULE_SECS", "0.2,0.2,0.2")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let replica = Replica {
@@ -374,4 +383,68 @@ fn stored_previews(app: &TestApp) -> i64 {
     .get_result::<Total>(&mut app.raw_connection())
     .map(|t| t.n)
     .unwrap_or(0)
+}
+
+#[actix_web::test]
+async fn the_request_log_names_the_caller_and_continues_the_callers_trace() {
+    let primary = spawn_app_with(|_| {}, None).await;
+    let log = primary.data_dir().join("replica.log");
+    let replica = start_logging_replica(&primary, Some(&log)).await;
+    let app = &replica.app;
+    let (user_id, token, _) = app.user("traced@example.com").await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let res = app
+        .send(
+            app.client
+                .get(app.url("/v1/me"))
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .insert_header(("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))),
+            None,
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 200);
+    let answered = res.header("traceparent").unwrap().to_owned();
+    assert!(answered.starts_with(&format!("00-{trace}-")) && answered.ends_with("-01"));
+    assert!(
+        !answered.contains("00f067aa0ba902b7"),
+        "our own span id: {answered}"
+    );
+    // Without one (or with a malformed one) a new trace starts.
+    let res = app
+        .send(
+            app.client
+                .get(app.url("/v1/exercises"))
+                .insert_header(("traceparent", "00-xyz-00f067aa0ba902b7-01")),
+            None,
+        )
+        .await;
+    let fresh = res.header("traceparent").unwrap();
+    assert!(fresh.len() == 55 && !fresh.contains("xyz"), "{fresh}");
+
+    // The log line of the first request: the caller and the trace, and no secret.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        let found = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|l| l["span"]["path"] == "/v1/me" && l["fields"]["status"] == 200);
+        if let Some(line) = found {
+            assert!(!text.contains(&token), "a token was logged");
+            assert!(
+                !text.contains("traced@example.com"),
+                "an e-mail address was logged"
+            );
+            break line;
+        }
+        assert!(Instant::now() < deadline, "no log line for /v1/me: {text}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(line["span"]["caller"], format!("user:{user_id}"));
+    assert_eq!(line["span"]["trace_id"], trace);
+    assert_eq!(
+        line["span"]["span_id"].as_str(),
+        answered.split('-').nth(2),
+        "the logged span is the one answered"
+    );
 }
