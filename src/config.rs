@@ -61,6 +61,8 @@ pub struct Settings {
     /// `SOLEUS_CORS_ORIGINS` (none): comma-separated origins (`https://app.example`) whose
     /// browser pages may call the API; without it, no CORS headers are sent.
     pub cors_origins: Vec<String>,
+    /// `SOLEUS_METRICS_TOKEN`: the bearer token `GET /metrics` requires; unset, no metrics.
+    pub metrics_token: Option<String>,
     /// `SOLEUS_MIN_CLIENT_VERSION` (default `1.0.0`): clients older than this should upgrade.
     pub min_client_version: String,
     /// `SOLEUS_LOG_FORMAT`: `json` (default) or `pretty`.
@@ -262,6 +264,15 @@ impl Settings {
                     }
                 })
                 .transpose()?,
+            metrics_token: match get("SOLEUS_METRICS_TOKEN") {
+                None => None,
+                Some(t) if t.len() >= 16 && t.bytes().all(|b| b.is_ascii_graphic()) => Some(t),
+                Some(_) => {
+                    return Err(anyhow!(
+                        "SOLEUS_METRICS_TOKEN must be at least 16 visible ASCII characters (try `openssl rand -hex 32`)"
+                    ));
+                }
+            },
             cors_origins: match get("SOLEUS_CORS_ORIGINS") {
                 None => Vec::new(),
                 Some(list) => list
@@ -323,6 +334,7 @@ impl Settings {
             log_format: LogFormat::Json,
             quotas: crate::services::Quotas::default(),
             cors_origins: Vec::new(),
+            metrics_token: None,
             public_url: None,
             rate_limits: crate::limits::Budgets::off(),
             // Receivers in tests listen on loopback; retries come quickly.

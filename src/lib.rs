@@ -19,6 +19,8 @@ pub mod error;
 /// Strict extractors, middleware, conditional requests, idempotency keys, the 405 fallback.
 pub mod http;
 pub mod limits;
+/// Prometheus counters and the exposition text (`GET /metrics`).
+pub mod metrics;
 /// The OpenAPI document, built from the route table.
 pub mod openapi;
 pub mod outbound;

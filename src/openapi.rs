@@ -121,6 +121,17 @@ impl utoipa::Modify for SecuritySchemes {
             ),
         );
         components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The operator's `SOLEUS_METRICS_TOKEN`, for `GET /metrics` only.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "partner_basic",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -306,13 +317,14 @@ fn add_auth_responses(api: &mut utoipa::openapi::OpenApi) {
 
 /// Paths served from memory (the catalogue, metadata, keys, liveness, the pure engine): they
 /// answer without the database. Everything else can answer 503 while it is unavailable.
-const IN_MEMORY: [&str; 6] = [
+const IN_MEMORY: [&str; 7] = [
     "/v1/exercises",
     "/v1/catalogue",
     "/v1/meta",
     "/v1/programmes/",
     "/.well-known/",
     "/healthz",
+    "/metrics",
 ];
 
 /// 503 (with `Retry-After`) on every operation that needs the database; 429 (with
@@ -807,7 +819,8 @@ mod tests {
                     || path.starts_with("/v1/me/")
                     || path.starts_with("/v1/users")
                     || path.starts_with("/v1/auth");
-                if path != "/healthz" && path != "/readyz" {
+                let unlimited = matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics");
+                if !unlimited {
                     assert!(responses.contains_key("429"), "{method} {path}");
                 }
                 if needs_db {
@@ -827,9 +840,8 @@ mod tests {
                         response["headers"].clone()
                     };
                     assert!(headers.get("X-Request-Id").is_some(), "{method} {path} {status}");
-                    let probe = path == "/healthz" || path == "/readyz";
                     assert!(
-                        probe || headers.get("RateLimit").is_some(),
+                        unlimited || headers.get("RateLimit").is_some(),
                         "{method} {path} {status}"
                     );
                 }

@@ -120,6 +120,10 @@ impl Application {
             body_timeout: BodyTimeout(std::time::Duration::from_secs(
                 settings.body_read_timeout_secs.max(1),
             )),
+            metrics: settings
+                .metrics_token
+                .clone()
+                .map(|t| web::Data::new(middleware::MetricsToken(t))),
         };
         let cors_origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
@@ -141,6 +145,11 @@ impl Application {
                 .app_data(state.limiter)
                 .app_data(state.body_limit)
                 .app_data(state.body_timeout)
+                .configure(|cfg| {
+                    if let Some(token) = state.metrics {
+                        cfg.app_data(token);
+                    }
+                })
                 // Every body extractor (not only `Json`) takes the configured limit, not actix's
                 // 256 KiB default.
                 .app_data(web::PayloadConfig::new(state.body_limit.0))
@@ -341,6 +350,7 @@ struct State {
     limiter: web::Data<Limiter>,
     body_limit: BodyLimit,
     body_timeout: BodyTimeout,
+    metrics: Option<web::Data<middleware::MetricsToken>>,
 }
 
 async fn docs_redirect() -> HttpResponse {

@@ -61,6 +61,25 @@ pub struct DbPool {
 }
 
 impl DbPool {
+    /// `(pool, in use, idle)` for the read and the write pool (one pool on PostgreSQL serves
+    /// both: it is reported once).
+    pub fn states(&self) -> Vec<(&'static str, u32, u32)> {
+        let state = |p: &r2d2::Pool<Manager>| {
+            let s = p.state();
+            (
+                s.connections.saturating_sub(s.idle_connections),
+                s.idle_connections,
+            )
+        };
+        let (used, idle) = state(&self.reads);
+        let mut out = vec![("reads", used, idle)];
+        if self.backend == Backend::Sqlite {
+            let (used, idle) = state(&self.writes);
+            out.push(("writes", used, idle));
+        }
+        out
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -355,6 +374,9 @@ where
     let span = tracing::Span::current();
     actix_web::web::block(move || {
         let _entered = span.enter();
+        if pool.state().idle_connections == 0 {
+            crate::metrics::pool_wait();
+        }
         let mut conn = pool.get().map_err(DbError::Pool)?;
         f(&mut conn)
     })

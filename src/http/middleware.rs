@@ -51,6 +51,11 @@ pub fn parse_traceparent(value: &str) -> Option<(String, String)> {
 
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
+/// The bearer token `GET /metrics` requires (`SOLEUS_METRICS_TOKEN`); requests are counted
+/// only when it is configured.
+#[derive(Debug, Clone)]
+pub struct MetricsToken(pub String);
+
 /// The request id of the current request, for handlers that want to log or return it.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -123,6 +128,15 @@ pub async fn request_context(
     }
     harden(res.headers_mut(), carries_credentials);
     let status = res.status().as_u16();
+    if res
+        .request()
+        .app_data::<actix_web::web::Data<MetricsToken>>()
+        .is_some()
+    {
+        let route = res.request().match_pattern();
+        let route = route.as_deref().unwrap_or("unmatched");
+        crate::metrics::request(method.as_str(), route, status, started.elapsed().as_secs_f64());
+    }
     let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     span.in_scope(|| tracing::info!(status, duration_us, "request finished"));
     Ok(res)

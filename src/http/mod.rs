@@ -25,6 +25,11 @@ pub struct PageQuery {
     pub limit: Option<u32>,
 }
 
+/// Compares without an early exit, so the time taken says nothing about a secret.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// `Link: <this request with cursor=…>; rel="next"` (RFC 8288), for a page that has a next.
 pub fn next_link(req: &actix_web::HttpRequest, cursor: &str) -> String {
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())

@@ -20,7 +20,7 @@ use crate::limits::{Class, Limiter};
 
 /// The budget a request spends, or `None` for the probes orchestrators poll.
 pub fn class_of(method: &Method, path: &str) -> Option<Class> {
-    if matches!(path, "/healthz" | "/readyz") {
+    if matches!(path, "/healthz" | "/readyz" | "/metrics") {
         return None;
     }
     Some(
@@ -81,6 +81,7 @@ pub async fn limit(
         next.call(req).await?.map_into_boxed_body()
     } else {
         tracing::info!(class = class.as_str(), caller = %who, "rate limited");
+        crate::metrics::rate_limited(class.as_str());
         req.error_response(ApiError::TooManyRequests {
             retry_after_secs: u64::from(decision.reset_secs.max(1)),
         })

@@ -71,6 +71,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
         .service(ops::readyz)
+        .service(ops::metrics)
         .service(auth::jwks)
         .service(oauth::server_metadata)
         .service(

@@ -378,7 +378,9 @@ pub async fn authorize_decision(
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
     let same = !cross_site
-        && cookie.is_some_and(|c| !csrf.is_empty() && constant_time_eq(c.as_bytes(), csrf.as_bytes()));
+        && cookie.is_some_and(|c| {
+            !csrf.is_empty() && crate::http::constant_time_eq(c.as_bytes(), csrf.as_bytes())
+        });
     if !same {
         return page(
             StatusCode::FORBIDDEN,
@@ -416,10 +418,6 @@ pub async fn authorize_decision(
         ),
         Err(other) => Err(other),
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The authorization server's metadata (RFC 8414).

@@ -1,11 +1,12 @@
-//! Liveness and readiness probes.
+//! Liveness and readiness probes, and the Prometheus metrics.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::{self, Backend, DbPool};
 use crate::error::{ApiError, Problem};
+use crate::http::middleware::MetricsToken;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -58,4 +59,44 @@ pub async fn readyz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
             status: "ready",
             database: backend,
         }))
+}
+
+/// Prometheus metrics.
+///
+/// The text exposition format: requests and their latency per route template and status, the
+/// database pools (in use, idle, waits), rate-limit rejections, login and registration
+/// throttling, and webhook attempts. Served only when `SOLEUS_METRICS_TOKEN` is set, to
+/// scrapers that send it as a bearer token (`authorization.credentials` in Prometheus).
+#[utoipa::path(
+    tag = "operations",
+    security(("metrics_token" = [])),
+    responses(
+        (status = 200, description = "The metrics.", content_type = "text/plain; version=0.0.4",
+         body = String, example = "# TYPE soleus_http_requests_total counter\nsoleus_http_requests_total{method=\"GET\",route=\"/v1/exercises\",status=\"200\"} 12\n"),
+        (status = 401, description = "The metrics token is missing or wrong.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Metrics are not enabled (`SOLEUS_METRICS_TOKEN` is not set).", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/metrics")]
+pub async fn metrics(req: HttpRequest, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+    let Some(token) = req.app_data::<web::Data<MetricsToken>>() else {
+        return Err(ApiError::NotFound(
+            "Metrics are not enabled on this server (set SOLEUS_METRICS_TOKEN).".into(),
+        ));
+    };
+    let sent = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !crate::http::constant_time_eq(sent.as_bytes(), token.0.as_bytes()) {
+        return Err(ApiError::Unauthorized(
+            "Send the metrics token as `Authorization: Bearer …`.".into(),
+        ));
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::metrics::render(&pool.states())))
 }

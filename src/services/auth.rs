@@ -109,6 +109,7 @@ pub async fn register(
         .await?
         .map_err(|retry_after_secs| {
             tracing::warn!(target: "audit", event = "registration_limited", client = %address, "registration limit reached");
+            crate::metrics::throttled("registration");
             ApiError::TooManyRequests { retry_after_secs }
         })?;
     let email = normalise_email(email);
@@ -176,6 +177,7 @@ pub(crate) async fn sign_in(
         .await?
         .map_err(|retry_after_secs| {
             tracing::warn!(target: "audit", event = "login_locked", client = %address, retry_after_secs, "login throttled");
+            crate::metrics::throttled("login");
             ApiError::TooManyRequests { retry_after_secs }
         })?;
     // Read, verify, write: no pooled connection is held while argon2 runs.

@@ -619,6 +619,7 @@ pub async fn deliver(
         )
         .await;
         let succeeded = log_row.succeeded;
+        crate::metrics::webhook_attempt(succeeded);
         let reason = (!succeeded).then(|| {
             let next = u32::try_from(failures + 1).unwrap_or(u32::MAX);
             let spread = rand::thread_rng().r#gen::<f64>();

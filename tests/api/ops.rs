@@ -1,4 +1,4 @@
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn healthz_answers_ok() {
@@ -83,4 +83,53 @@ async fn the_docs_are_served_offline() {
     assert!(bundle.body.len() > 100_000);
     let init = app.get("/docs/swagger-initializer.js").await;
     assert!(String::from_utf8_lossy(&init.body).contains("/openapi.json"));
+}
+
+#[actix_web::test]
+async fn metrics_need_their_token_and_count_requests_by_route_template() {
+    let off = spawn_app().await;
+    assert_problem(&off.get("/metrics").await, 404);
+
+    let token = "metrics-token-0123456789abcdef";
+    let app = spawn_app_with(|s| s.metrics_token = Some(token.into()), None).await;
+    for id in ["seated-calf-raise", "no-such-exercise"] {
+        app.get(&format!("/v1/exercises/{id}")).await;
+    }
+    assert_problem(&app.get("/metrics").await, 401);
+    let wrong = app
+        .send(
+            app.client
+                .get(app.url("/metrics"))
+                .insert_header(("Authorization", "Bearer metrics-token-0123456789abcdeX")),
+            None,
+        )
+        .await;
+    assert_problem(&wrong, 401);
+    let res = app
+        .send(
+            app.client
+                .get(app.url("/metrics"))
+                .insert_header(("Authorization", format!("Bearer {token}"))),
+            None,
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert!(
+        res.header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = String::from_utf8_lossy(&res.body).into_owned();
+    // Ids never become labels: both requests are under the template, by status.
+    for status in ["200", "404"] {
+        assert!(
+            text.contains(&format!(
+                "soleus_http_requests_total{{method=\"GET\",route=\"/v1/exercises/{{id}}\",status=\"{status}\"}}"
+            )),
+            "{text}"
+        );
+    }
+    assert!(!text.contains("seated-calf-raise"));
+    assert!(text.contains("soleus_db_pool_connections{pool=\"reads\",state=\"idle\"}"));
+    assert!(text.contains("soleus_http_request_duration_seconds_bucket"));
 }
