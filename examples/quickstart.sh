@@ -59,6 +59,10 @@ REFRESH_TOKEN=$(jq -r .refresh_token <<<"$TOKENS")
 ID=$(call 201 "$BASE/v1/me/programmes" -H "Authorization: Bearer $ACCESS_TOKEN" \
   -H 'Content-Type: application/json' -d "$PREVIEW" | jq -r .id)
 call 200 "$BASE/v1/me/programmes?limit=10" -H "Authorization: Bearer $ACCESS_TOKEN" | jq -e '.items | length == 1' >/dev/null
+CALENDAR_URL=$(call 201 "$BASE/v1/me/programmes/$ID/calendar-subscription" -X POST -H "Authorization: Bearer $ACCESS_TOKEN" | jq -r .url)
+call 200 "$CALENDAR_URL" | grep '^BEGIN:VCALENDAR' >/dev/null
+call 204 "$BASE/v1/me/programmes/$ID/calendar-subscription" -X DELETE -H "Authorization: Bearer $ACCESS_TOKEN" >/dev/null
+call 404 "$CALENDAR_URL" >/dev/null
 call 200 "$BASE/v1/me/programmes/$ID" -H "Authorization: Bearer $ACCESS_TOKEN" >/dev/null
 call 200 "$BASE/v1/me/programmes/$ID/calendar.ics" -H "Authorization: Bearer $ACCESS_TOKEN" >/dev/null
 

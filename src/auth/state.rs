@@ -18,6 +18,19 @@ pub struct AuthState {
 }
 
 impl AuthState {
+    /// The API's public base URL: `SOLEUS_PUBLIC_URL` (true: configured, cacheable), or else
+    /// the request's own scheme and host (false: the caller controls `X-Forwarded-Host`, so no
+    /// shared cache may keep an answer built from it).
+    pub fn public_base(&self, req: &actix_web::HttpRequest) -> (String, bool) {
+        match &self.public_url {
+            Some(url) => (url.clone(), true),
+            None => {
+                let info = req.connection_info();
+                (format!("{}://{}", info.scheme(), info.host()), false)
+            }
+        }
+    }
+
     /// The client's address: the TCP peer, or behind a trusted proxy the last address in
     /// `X-Forwarded-For` that is not itself a trusted proxy.
     pub fn client_address(&self, req: &actix_web::HttpRequest) -> String {

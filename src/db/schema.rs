@@ -260,6 +260,16 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+diesel::table! {
+    /// A programme's secret calendar URL (the hash of its token).
+    calendar_subscriptions (programme_id) {
+        programme_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(calendar_subscriptions -> programmes (programme_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(programmes -> users (user_id));
@@ -278,6 +288,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_codes,
     programmes,
     programme_versions,
+    calendar_subscriptions,
     assessments,
     events,
     webhook_endpoints,

@@ -3,6 +3,7 @@
 
 pub mod app_meta;
 pub mod assessments;
+pub mod calendar_subscriptions;
 pub mod events;
 pub mod exercises;
 pub mod idempotency;

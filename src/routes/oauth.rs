@@ -446,14 +446,11 @@ pub struct ServerMetadata {
 )]
 #[get("/.well-known/oauth-authorization-server")]
 pub async fn server_metadata(req: HttpRequest, auth: web::Data<AuthState>) -> HttpResponse {
-    // The configured public URL, cacheable; otherwise the request's own host, which a caller
-    // controls (X-Forwarded-Host), so no shared cache may keep that answer.
-    let (base, caching) = match &auth.public_url {
-        Some(url) => (url.clone(), "public, max-age=3600"),
-        None => {
-            let info = req.connection_info();
-            (format!("{}://{}", info.scheme(), info.host()), "no-store")
-        }
+    let (base, configured) = auth.public_base(&req);
+    let caching = if configured {
+        "public, max-age=3600"
+    } else {
+        "no-store"
     };
     let auth_methods = vec!["client_secret_basic", "client_secret_post"];
     HttpResponse::Ok()

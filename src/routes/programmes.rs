@@ -8,13 +8,15 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::auth::{Acting, need};
+use crate::auth::{AuthState, AuthUser};
 use crate::db::DbPool;
 use crate::domain::catalogue::Catalogue;
 use crate::domain::programme::{self, input::ProgrammeRequest, model::Programme};
 use crate::error::{ApiError, PROBLEM_JSON as PROBLEMS, Problem};
-use crate::http::conditional::{cached_json, etag};
+use crate::http::conditional::{cached_json, etag, none_match};
 use crate::http::{Id, Json, PageQuery, Query};
 use crate::services::Quotas;
+use crate::services::Subject;
 use crate::services::programmes::{self as service, ProgrammeSummary, StoredProgramme};
 
 /// Preview a personalised programme.
@@ -236,4 +238,113 @@ user_and_partner! {
             ))
             .body(body))
     }
+}
+
+/// A programme's secret calendar address, for calendar apps (they cannot send a token).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarSubscription {
+    /// Poll this with any calendar app; anyone holding it can read the programme's calendar.
+    #[schema(example = "https://api.example.com/v1/calendars/Xq3v…Zk.ics")]
+    pub url: String,
+    /// The same address for apps that subscribe on a click (`webcal://`).
+    #[schema(example = "webcal://api.example.com/v1/calendars/Xq3v…Zk.ics")]
+    pub webcal_url: String,
+}
+
+/// Create a calendar subscription.
+///
+/// A secret address that serves the programme's calendar (as `calendar.ics`) without a token,
+/// for Google Calendar, Apple Calendar or Outlook to poll. It follows the programme as it
+/// adapts: events keep their UIDs, `SEQUENCE` rises with each version, and a suspended
+/// programme's sessions show as cancelled. Calling this again replaces the address (the old
+/// one stops working); `DELETE` revokes it. The address is shown only in this answer.
+#[utoipa::path(
+    tag = "programmes",
+    security(("bearer_auth" = [])),
+    params(("id" = String, Path, description = "Programme id", max_length = 100)),
+    responses(
+        (status = 201, description = "The new secret address.", body = CalendarSubscription),
+        (status = 404, description = "Not yours, or no such programme.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[post("/me/programmes/{id}/calendar-subscription")]
+pub async fn create_calendar_subscription(
+    req: HttpRequest,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    auth: web::Data<AuthState>,
+    id: Id,
+) -> Result<HttpResponse, ApiError> {
+    let token = service::subscribe_calendar(&pool, Subject::app(user.id), id.into_inner()).await?;
+    let (base, _) = auth.public_base(&req);
+    let url = format!("{base}/v1/calendars/{token}.ics");
+    let webcal_url = format!(
+        "webcal://{}",
+        url.split_once("://").map_or(url.as_str(), |(_, rest)| rest)
+    );
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(CalendarSubscription { url, webcal_url }))
+}
+
+/// Revoke the calendar subscription.
+///
+/// The programme's secret calendar address stops working at once. Revoking when there is none
+/// is not an error.
+#[utoipa::path(
+    tag = "programmes",
+    security(("bearer_auth" = [])),
+    params(("id" = String, Path, description = "Programme id", max_length = 100)),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 404, description = "Not yours, or no such programme.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[delete("/me/programmes/{id}/calendar-subscription")]
+pub async fn delete_calendar_subscription(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    id: Id,
+) -> Result<HttpResponse, ApiError> {
+    service::unsubscribe_calendar(&pool, Subject::app(user.id), id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Subscribed calendar.
+///
+/// The calendar behind a secret address from `POST /v1/me/programmes/{id}/calendar-subscription`,
+/// at the programme's latest version. No token: the address is the credential. Answers
+/// `If-None-Match` with 304, so polling is cheap.
+#[utoipa::path(
+    tag = "programmes",
+    params(("token" = String, Path, description = "The secret from the subscription address", max_length = 100)),
+    responses(
+        (status = 200, description = "The calendar.", body = String, content_type = "text/calendar",
+         headers(("ETag" = String))),
+        (status = 304, description = "Not modified."),
+        (status = 404, description = "No calendar has this address, or it was revoked.", body = Problem, content_type = PROBLEMS),
+    ),
+)]
+#[get("/calendars/{token}.ics")]
+pub async fn subscribed_calendar(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let body = service::calendar_by_token(&pool, token.into_inner()).await?;
+    let tag = etag(&[&body]);
+    let not_modified = none_match(&req, &tag);
+    let mut res = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header(("ETag", tag.as_str()))
+        // Private: the address is a secret, no shared cache may keep what it opens.
+        .insert_header(("Cache-Control", "private, max-age=300"));
+    Ok(if not_modified {
+        res.finish()
+    } else {
+        res.content_type("text/calendar; charset=utf-8").body(body)
+    })
 }

@@ -15,6 +15,7 @@ use crate::domain::programme::input::ProgrammeRequest;
 use crate::domain::programme::model::{Programme, SafetyStatus};
 use crate::domain::programme::{self};
 use crate::error::{ApiError, read_json, write_json};
+use crate::repository::calendar_subscriptions as calendars;
 use crate::repository::programmes::{self as repo, ProgrammeRow};
 
 /// A stored programme, at its latest version.
@@ -216,12 +217,62 @@ pub async fn delete(pool: &DbPool, subject: Subject, id: String) -> Result<(), A
 
 /// The programme's sessions as an iCalendar document.
 pub async fn calendar(pool: &DbPool, subject: Subject, id: String) -> Result<String, ApiError> {
-    let row = find(pool, subject, id).await?;
+    render_calendar(&find(pool, subject, id).await?)
+}
+
+/// Events keep their UIDs across versions; `SEQUENCE` is the version (less one), so calendar
+/// apps replace what an adaptation changed; a suspended programme's events are cancelled.
+fn render_calendar(row: &ProgrammeRow) -> Result<String, ApiError> {
     let doc: serde_json::Value = read_json(&row.document)?;
     Ok(programme::calendar::ics(
-        &row.id,
+        &programme::calendar::Calendar {
+            programme_id: &row.id,
+            fallback_start: row.created_at.date(),
+            stamp: row.created_at,
+            sequence: u32::try_from(row.current_version.saturating_sub(1)).unwrap_or(0),
+            cancelled: row.status == ProgrammeStatus::Suspended.as_str(),
+        },
         &doc,
-        row.created_at.date(),
-        row.created_at,
     ))
+}
+
+/// A new secret calendar token for one of the subject's programmes. Any earlier token stops
+/// working; only the token's hash is stored.
+pub async fn subscribe_calendar(pool: &DbPool, subject: Subject, id: String) -> Result<String, ApiError> {
+    let (token, hash) = crate::auth::tokens::new_refresh_token();
+    let found = db::write(pool, move |conn| -> Result<bool, ApiError> {
+        if repo::find(conn, &subject.user_id, &id)?.is_none() {
+            return Ok(false);
+        }
+        calendars::replace(conn, &id, &hash, db::now())?;
+        Ok(true)
+    })
+    .await?;
+    if found { Ok(token) } else { Err(not_found()) }
+}
+
+/// Revokes the programme's calendar token (nothing to revoke is fine: the programme's URL is
+/// dead either way).
+pub async fn unsubscribe_calendar(pool: &DbPool, subject: Subject, id: String) -> Result<(), ApiError> {
+    let found = db::write(pool, move |conn| -> Result<bool, ApiError> {
+        if repo::find(conn, &subject.user_id, &id)?.is_none() {
+            return Ok(false);
+        }
+        calendars::remove(conn, &id)?;
+        Ok(true)
+    })
+    .await?;
+    if found { Ok(()) } else { Err(not_found()) }
+}
+
+/// The calendar a secret token opens, at the programme's latest version.
+pub async fn calendar_by_token(pool: &DbPool, token: String) -> Result<String, ApiError> {
+    let hash = crate::auth::tokens::hash_refresh_token(&token);
+    let row = db::query(pool, move |conn| match calendars::programme_of(conn, &hash)? {
+        Some((user_id, id)) => repo::find(conn, &user_id, &id),
+        None => Ok(None),
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound("No calendar has this address (it may have been revoked).".into()))?;
+    render_calendar(&row)
 }

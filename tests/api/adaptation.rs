@@ -527,3 +527,121 @@ async fn an_undated_assessment_is_dated_now() {
         res.json()["result"]["performed_at"]
     );
 }
+
+#[actix_web::test]
+async fn a_calendar_subscription_follows_the_programme_as_it_adapts_until_revoked() {
+    let app = spawn_app().await;
+    let (_, token, _) = app.user("calendar@example.com").await;
+    let (_, other, _) = app.user("calendar-other@example.com").await;
+    let id = stored(&app, &token, false).await;
+    let subscribe = |who: &str| {
+        let (app, path, who) = (
+            &app,
+            format!("/v1/me/programmes/{id}/calendar-subscription"),
+            who.to_owned(),
+        );
+        async move { app.send_json_with("POST", &path, &who, &json!({})).await }
+    };
+    // Only the owner, with a token.
+    assert_problem(
+        &app.post_json(
+            &format!("/v1/me/programmes/{id}/calendar-subscription"),
+            &json!({}),
+        )
+        .await,
+        401,
+    );
+    assert_problem(&subscribe(&other).await, 404);
+    let created = subscribe(&token).await;
+    assert_eq!(
+        created.status.as_u16(),
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    assert_eq!(created.header("cache-control"), Some("no-store"));
+    let url = created.json()["url"].as_str().unwrap().to_owned();
+    let webcal = created.json()["webcal_url"].as_str().unwrap().to_owned();
+    assert_eq!(webcal.replacen("webcal://", "http://", 1), url);
+    let path = &url[url.find("/v1/calendars/").unwrap()..];
+
+    // No token needed; polling with the ETag is a 304.
+    let first = app.get(path).await;
+    assert_eq!(first.status.as_u16(), 200);
+    assert!(first.header("content-type").unwrap().starts_with("text/calendar"));
+    assert_eq!(first.header("cache-control"), Some("private, max-age=300"));
+    let text = String::from_utf8_lossy(&first.body).into_owned();
+    let uids = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with("UID:"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert!(!uids(&text).is_empty() && text.contains("SEQUENCE:0\r\n"));
+    let tag = first.header("etag").unwrap().to_owned();
+    let again = app
+        .send(
+            app.client
+                .get(app.url(path))
+                .insert_header(("If-None-Match", tag.as_str())),
+            None,
+        )
+        .await;
+    assert_eq!(again.status.as_u16(), 304);
+
+    // An adaptation: the same events (UIDs), a higher SEQUENCE, a new ETag.
+    let doc = app
+        .get_with(&format!("/v1/me/programmes/{id}"), &token)
+        .await
+        .json()["programme"]
+        .clone();
+    for (index, pain) in [(0, 1), (1, 7)] {
+        let s = logged(&id, 1, pain, sets_for(&doc, 1, index, 2));
+        assert_eq!(
+            app.send_json_with("POST", "/v1/me/sessions", &token, &s)
+                .await
+                .status
+                .as_u16(),
+            201
+        );
+    }
+    let adapted = app
+        .send_json_with(
+            "POST",
+            &format!("/v1/me/programmes/{id}/adapt"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(adapted.status.as_u16(), 201);
+    let later = app.get(path).await;
+    let later_text = String::from_utf8_lossy(&later.body).into_owned();
+    assert_eq!(uids(&later_text), uids(&text), "stable UIDs");
+    assert!(later_text.contains("SEQUENCE:1\r\n") && !later_text.contains("SEQUENCE:0\r\n"));
+    assert_ne!(later.header("etag").unwrap(), tag);
+
+    // A new address replaces the old; revoking ends the new one; deleting the programme too.
+    let renewed = subscribe(&token).await.json()["url"].as_str().unwrap().to_owned();
+    let renewed_path = &renewed[renewed.find("/v1/calendars/").unwrap()..];
+    assert_problem(&app.get(path).await, 404);
+    assert_eq!(app.get(renewed_path).await.status.as_u16(), 200);
+    let revoke = format!("/v1/me/programmes/{id}/calendar-subscription");
+    assert_problem(&app.delete_with(&revoke, &other).await, 404);
+    assert_eq!(app.delete_with(&revoke, &token).await.status.as_u16(), 204);
+    assert_problem(&app.get(renewed_path).await, 404);
+    assert_eq!(
+        app.delete_with(&revoke, &token).await.status.as_u16(),
+        204,
+        "revoking twice is fine"
+    );
+    let third = subscribe(&token).await.json()["url"].as_str().unwrap().to_owned();
+    let third_path = &third[third.find("/v1/calendars/").unwrap()..];
+    assert_eq!(
+        app.delete_with(&format!("/v1/me/programmes/{id}"), &token)
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    assert_problem(&app.get(third_path).await, 404);
+}

@@ -442,8 +442,8 @@ async fn a_partner_without_a_grant_gets_the_request_error_first_then_403() {
 }
 
 /// Every route a user has for their own data under `/v1/me/…` exists for a granted partner
-/// under `/v1/users/{user_id}/…`, with the same methods (the account itself and the user's
-/// grants are the user's alone).
+/// under `/v1/users/{user_id}/…`, with the same methods (the account itself, the user's
+/// grants and calendar subscriptions, credentials to the user's data, are the user's alone).
 #[test]
 fn every_user_data_route_has_its_partner_twin() {
     let api = serde_json::to_value(soleus_api::openapi::build_openapi()).unwrap();
@@ -460,7 +460,7 @@ fn every_user_data_route_has_its_partner_twin() {
         let Some(rest) = path.strip_prefix("/v1/me/") else {
             continue;
         };
-        if rest.starts_with("partner-grants") {
+        if rest.starts_with("partner-grants") || rest.ends_with("/calendar-subscription") {
             continue;
         }
         let twin = format!("/v1/users/{{user_id}}/{rest}");

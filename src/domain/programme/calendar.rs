@@ -3,9 +3,29 @@
 use chrono::{Days, NaiveDate, NaiveDateTime};
 use serde_json::Value;
 
-/// Renders the sessions of a stored programme document. Sessions are dated from the
-/// programme's start date, or from `fallback_start` when it had none.
-pub fn ics(programme_id: &str, document: &Value, fallback_start: NaiveDate, stamp: NaiveDateTime) -> String {
+/// What the calendar says about the programme besides its document.
+#[derive(Debug, Clone, Copy)]
+pub struct Calendar<'a> {
+    /// Event UIDs derive from it and the session's day, so they are stable across versions.
+    pub programme_id: &'a str,
+    /// Sessions are dated from the document's start date, or from this when it has none.
+    pub fallback_start: NaiveDate,
+    pub stamp: NaiveDateTime,
+    /// RFC 5545 `SEQUENCE`: rises with every new version, so subscribed calendars update.
+    pub sequence: u32,
+    /// A suspended programme: every event is `STATUS:CANCELLED` (REG/STP rules stopped it).
+    pub cancelled: bool,
+}
+
+/// Renders the sessions of a stored programme document.
+pub fn ics(calendar: &Calendar<'_>, document: &Value) -> String {
+    let Calendar {
+        programme_id,
+        fallback_start,
+        stamp,
+        sequence,
+        cancelled,
+    } = *calendar;
     let start = at(document, "/input/start_date")
         .as_str()
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -40,14 +60,17 @@ pub fn ics(programme_id: &str, document: &Value, fallback_start: NaiveDate, stam
                     format!("- {}: {amount}", at(x, "/name").as_str().unwrap_or(""))
                 })
                 .collect();
-            let title = if deload {
-                format!("Soleus session, week {number} (lighter week)")
-            } else {
-                format!("Soleus session, week {number}")
+            let title = match (cancelled, deload) {
+                (true, _) => {
+                    format!("Paused: soleus session, week {number} (see your programme's safety advice)")
+                }
+                (false, true) => format!("Soleus session, week {number} (lighter week)"),
+                (false, false) => format!("Soleus session, week {number}"),
             };
             lines.extend([
                 "BEGIN:VEVENT".to_owned(),
                 format!("UID:{programme_id}-d{day}@soleus-api"),
+                format!("SEQUENCE:{sequence}"),
                 format!("DTSTAMP:{}", stamp.format("%Y%m%dT%H%M%SZ")),
                 format!("DTSTART;VALUE=DATE:{}", date.format("%Y%m%d")),
                 format!(
@@ -57,8 +80,11 @@ pub fn ics(programme_id: &str, document: &Value, fallback_start: NaiveDate, stam
                 format!("SUMMARY:{}", escape(&title)),
                 format!("DESCRIPTION:{}", escape(&exercises.join("\n"))),
                 "TRANSP:TRANSPARENT".to_owned(),
-                "END:VEVENT".to_owned(),
             ]);
+            if cancelled {
+                lines.push("STATUS:CANCELLED".to_owned());
+            }
+            lines.push("END:VEVENT".to_owned());
         }
     }
     lines.push("END:VCALENDAR".to_owned());
@@ -109,6 +135,41 @@ mod tests {
             folded.replace("\r\n ", ""),
             format!("DESCRIPTION:{}\r\n", "é".repeat(60))
         );
+    }
+
+    #[test]
+    fn uids_are_stable_across_versions_while_sequence_rises_and_suspension_cancels() {
+        let doc = serde_json::json!({"input": {"start_date": "2026-12-07"}, "weeks": [
+            {"number": 1, "sessions": [{"day": 1, "exercises": [{"name": "Seated raise", "sets": 3, "reps": 15}]},
+                                       {"day": 3, "exercises": []}]}]});
+        let stamp = NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_opt(8, 0, 0)
+            .unwrap();
+        let mut calendar = Calendar {
+            programme_id: "p1",
+            fallback_start: stamp.date(),
+            stamp,
+            sequence: 0,
+            cancelled: false,
+        };
+        let uids = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| l.starts_with("UID:"))
+                .map(str::to_owned)
+                .collect()
+        };
+        let first = ics(&calendar, &doc);
+        calendar.sequence = 2;
+        calendar.cancelled = true;
+        let later = ics(&calendar, &doc);
+        assert_eq!(uids(&first), ["UID:p1-d1@soleus-api", "UID:p1-d3@soleus-api"]);
+        assert_eq!(uids(&first), uids(&later));
+        assert_eq!(first.matches("SEQUENCE:0\r\n").count(), 2);
+        assert_eq!(later.matches("SEQUENCE:2\r\n").count(), 2);
+        assert!(!first.contains("STATUS:CANCELLED"));
+        assert_eq!(later.matches("STATUS:CANCELLED\r\n").count(), 2);
+        assert!(first.contains("DTSTART;VALUE=DATE:20261209"));
     }
 
     #[test]
