@@ -63,6 +63,9 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// `SOLEUS_METRICS_TOKEN`: the bearer token `GET /metrics` requires; unset, no metrics.
     pub metrics_token: Option<String>,
+    /// Not from the environment: the build's deprecated operations
+    /// ([`crate::http::deprecation::DEPRECATED`]); tests substitute their own.
+    pub deprecations: Vec<crate::http::deprecation::Deprecation>,
     /// `SOLEUS_MIN_CLIENT_VERSION` (default `1.0.0`): clients older than this should upgrade.
     pub min_client_version: String,
     /// `SOLEUS_LOG_FORMAT`: `json` (default) or `pretty`.
@@ -264,6 +267,7 @@ impl Settings {
                     }
                 })
                 .transpose()?,
+            deprecations: crate::http::deprecation::DEPRECATED.to_vec(),
             metrics_token: match get("SOLEUS_METRICS_TOKEN") {
                 None => None,
                 Some(t) if t.len() >= 16 && t.bytes().all(|b| b.is_ascii_graphic()) => Some(t),
@@ -335,6 +339,7 @@ impl Settings {
             quotas: crate::services::Quotas::default(),
             cors_origins: Vec::new(),
             metrics_token: None,
+            deprecations: crate::http::deprecation::DEPRECATED.to_vec(),
             public_url: None,
             rate_limits: crate::limits::Budgets::off(),
             // Receivers in tests listen on loopback; retries come quickly.

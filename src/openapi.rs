@@ -462,7 +462,29 @@ pub fn build_openapi() -> utoipa::openapi::OpenApi {
     add_examples_and_headers(&mut api);
     add_webhooks(&mut api);
     name_enum_members(&mut api);
+    mark_deprecated(&mut api, crate::http::deprecation::DEPRECATED);
     api
+}
+
+/// Operations listed in [`crate::http::deprecation::DEPRECATED`] are `deprecated: true`.
+fn mark_deprecated(api: &mut utoipa::openapi::OpenApi, list: &[crate::http::deprecation::Deprecation]) {
+    use utoipa::openapi::Deprecated;
+    for d in list {
+        let Some(item) = api.paths.paths.get_mut(d.route) else {
+            continue;
+        };
+        let op = match d.method {
+            "GET" => item.get.as_mut(),
+            "POST" => item.post.as_mut(),
+            "PUT" => item.put.as_mut(),
+            "PATCH" => item.patch.as_mut(),
+            "DELETE" => item.delete.as_mut(),
+            _ => None,
+        };
+        if let Some(op) = op {
+            op.deprecated = Some(Deprecated::True);
+        }
+    }
 }
 
 /// Generators name enum members after their values, so `sessions:read` became `SESSIONSREAD`.
@@ -852,6 +874,22 @@ mod tests {
 
     /// Spectral's `operation-description`: a newcomer reads more than the summary line, and a
     /// partner operation says what the partner needs before its user twin's text.
+    #[test]
+    fn a_listed_deprecation_marks_its_operation_only() {
+        let mut api = build_openapi();
+        let old = crate::http::deprecation::Deprecation {
+            method: "GET",
+            route: "/v1/exercises/{id}",
+            since: 1_767_225_600,
+            sunset: None,
+            link: "https://example.com/changelog",
+        };
+        mark_deprecated(&mut api, &[old]);
+        let doc = serde_json::to_value(api).unwrap();
+        assert_eq!(doc["paths"]["/v1/exercises/{id}"]["get"]["deprecated"], true);
+        assert!(doc["paths"]["/v1/exercises"]["get"].get("deprecated").is_none());
+    }
+
     #[test]
     fn enum_values_that_are_not_identifiers_get_member_names() {
         let doc = serde_json::to_value(build_openapi()).unwrap();

@@ -120,6 +120,7 @@ impl Application {
             body_timeout: BodyTimeout(std::time::Duration::from_secs(
                 settings.body_read_timeout_secs.max(1),
             )),
+            deprecations: web::Data::new(settings.deprecations.clone()),
             metrics: settings
                 .metrics_token
                 .clone()
@@ -145,6 +146,7 @@ impl Application {
                 .app_data(state.limiter)
                 .app_data(state.body_limit)
                 .app_data(state.body_timeout)
+                .app_data(state.deprecations)
                 .configure(|cfg| {
                     if let Some(token) = state.metrics {
                         cfg.app_data(token);
@@ -333,6 +335,8 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::HeaderName::from_static("idempotent-replayed"),
             header::HeaderName::from_static("x-dataset-version"),
             header::HeaderName::from_static("traceparent"),
+            header::HeaderName::from_static("deprecation"),
+            header::HeaderName::from_static("sunset"),
         ])
         .max_age(3600)
 }
@@ -351,6 +355,7 @@ struct State {
     body_limit: BodyLimit,
     body_timeout: BodyTimeout,
     metrics: Option<web::Data<middleware::MetricsToken>>,
+    deprecations: web::Data<Vec<crate::http::deprecation::Deprecation>>,
 }
 
 async fn docs_redirect() -> HttpResponse {

@@ -20,6 +20,7 @@ use actix_web::{HttpMessage as _, HttpResponse};
 use tracing::Instrument as _;
 
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
+use crate::http::deprecation::{self, Deprecation};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -128,14 +129,28 @@ pub async fn request_context(
     }
     harden(res.headers_mut(), carries_credentials);
     let status = res.status().as_u16();
-    if res
+    let deprecations = res
+        .request()
+        .app_data::<actix_web::web::Data<Vec<Deprecation>>>()
+        .filter(|list| !list.is_empty())
+        .cloned();
+    let metrics = res
         .request()
         .app_data::<actix_web::web::Data<MetricsToken>>()
-        .is_some()
-    {
+        .is_some();
+    // The route template costs a second match of the route table: only when something uses it.
+    if metrics || deprecations.is_some() {
         let route = res.request().match_pattern();
         let route = route.as_deref().unwrap_or("unmatched");
-        crate::metrics::request(method.as_str(), route, status, started.elapsed().as_secs_f64());
+        if let Some(deprecation) = deprecations
+            .as_ref()
+            .and_then(|l| deprecation::find(l, method.as_str(), route))
+        {
+            deprecation::annotate(res.headers_mut(), deprecation);
+        }
+        if metrics {
+            crate::metrics::request(method.as_str(), route, status, started.elapsed().as_secs_f64());
+        }
     }
     let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     span.in_scope(|| tracing::info!(status, duration_us, "request finished"));

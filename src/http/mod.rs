@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every route: extractors, the request middleware, the fallback.
 
 pub mod conditional;
+pub mod deprecation;
 pub mod extract;
 pub mod fallback;
 pub mod idempotency;

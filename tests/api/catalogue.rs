@@ -390,3 +390,47 @@ async fn the_catalogue_is_stored_once_and_resynced_idempotently() {
     let total: i64 = exercises::table.count().get_result(&mut conn).unwrap();
     assert_eq!(total as usize, catalogue.all().len() + 1);
 }
+
+#[actix_web::test]
+async fn a_deprecated_operation_announces_its_deprecation_sunset_and_notes() {
+    use soleus_api::http::deprecation::Deprecation;
+    let app = crate::helpers::spawn_app_with(
+        |s| {
+            s.deprecations = vec![Deprecation {
+                method: "GET",
+                route: "/v1/exercises/{id}",
+                since: 1_767_225_600,
+                sunset: Some(1_798_761_600),
+                link: "https://example.com/changelog#exercise-v2",
+            }]
+        },
+        None,
+    )
+    .await;
+    // Every answer of the operation, a 404 and a 304 included, carries the fields.
+    let res = app.get("/v1/exercises/seated-calf-raise").await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.header("deprecation"), Some("@1767225600"));
+    assert_eq!(res.header("sunset"), Some("Fri, 01 Jan 2027 00:00:00 GMT"));
+    assert_eq!(
+        res.header("link"),
+        Some("<https://example.com/changelog#exercise-v2>; rel=\"deprecation\"")
+    );
+    let tag = res.header("etag").unwrap().to_owned();
+    let cached = app
+        .send(
+            app.client
+                .get(app.url("/v1/exercises/seated-calf-raise"))
+                .insert_header(("If-None-Match", tag)),
+            None,
+        )
+        .await;
+    assert_eq!(cached.status.as_u16(), 304);
+    assert_eq!(cached.header("deprecation"), Some("@1767225600"));
+    let missing = app.get("/v1/exercises/no-such-exercise").await;
+    assert_eq!(assert_problem(&missing, 404)["status"], 404);
+    assert_eq!(missing.header("deprecation"), Some("@1767225600"));
+    // Other operations are untouched.
+    let list = app.get("/v1/exercises").await;
+    assert!(list.header("deprecation").is_none() && list.header("sunset").is_none());
+}
