@@ -109,7 +109,7 @@ wrk_lean() { # NAME URL [env: INM]
   NAME="$1" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$ROOT/benches/wrk_lean.lua" "$2" | grep '^| '
 }
 
-# The ceiling for catalogue reads: nginx (Debian's package, 2 workers like our 2) serving saved
+# The ceiling for catalogue reads: nginx (Debian's package, one worker per core like ours) serving saved
 # copies of our own responses from files, with the same wrk settings, alternating with us for
 # ROUNDS rounds. Prints each run's row, then the median rates and their ratio.
 ceiling() {

@@ -2,7 +2,8 @@
 -- client costs the same against nginx and against us). Environment: NAME (row label), INM
 -- (If-None-Match). Prints one Markdown row: rate, p50/p99 in ms, and errors (status >= 400
 -- plus socket errors).
-if os.getenv("INM") then wrk.headers["If-None-Match"] = os.getenv("INM") end
+local inm = os.getenv("INM")
+if inm and inm ~= "" then wrk.headers["If-None-Match"] = inm end
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("| %s | %.0f req/s | %.2f | %.2f | %d |\n", os.getenv("NAME"),

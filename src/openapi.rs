@@ -349,10 +349,10 @@ fn add_storage_limits_and_headers(api: &mut utoipa::openapi::OpenApi) {
     let everywhere = [
         ("X-Request-Id", request_id),
         (
-            "traceparent",
+            "traceresponse",
             header(
                 Type::String,
-                "W3C Trace Context: your trace id and flags (when you sent a valid `traceparent`) with this request's span id, else a new trace.",
+                "W3C Trace Context (Level 2): your trace id and flags (when you sent a valid `traceparent`) with this request's span id, else a new trace.",
             ),
         ),
     ];
@@ -872,8 +872,6 @@ mod tests {
         assert!(with_storage > 30, "{with_storage}");
     }
 
-    /// Spectral's `operation-description`: a newcomer reads more than the summary line, and a
-    /// partner operation says what the partner needs before its user twin's text.
     #[test]
     fn a_listed_deprecation_marks_its_operation_only() {
         let mut api = build_openapi();
@@ -905,6 +903,8 @@ mod tests {
         );
     }
 
+    /// Spectral's `operation-description`: a newcomer reads more than the summary line, and a
+    /// partner operation says what the partner needs before its user twin's text.
     #[test]
     fn every_operation_has_a_description() {
         let api = build_openapi();

@@ -334,7 +334,7 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::HeaderName::from_static("sync-result"),
             header::HeaderName::from_static("idempotent-replayed"),
             header::HeaderName::from_static("x-dataset-version"),
-            header::HeaderName::from_static("traceparent"),
+            header::HeaderName::from_static("traceresponse"),
             header::HeaderName::from_static("deprecation"),
             header::HeaderName::from_static("sunset"),
         ])

@@ -7,7 +7,9 @@
 //! * writes one JSON log line per request, naming the caller (a user id or a partner's client
 //!   id; never a token or an e-mail address) and the W3C trace it belongs to: a valid
 //!   `traceparent` is continued (its trace id, our own span id, its flags) and answered in the
-//!   `traceparent` response header; without one a new trace starts.
+//!   `traceresponse` header (Trace Context Level 2); without one a new trace starts. A path
+//!   that is itself a secret (a calendar address) is logged with the secret replaced.
+//! * counts the request for `/metrics` and marks deprecated operations (when configured).
 
 use std::time::Instant;
 
@@ -51,6 +53,29 @@ pub fn parse_traceparent(value: &str) -> Option<(String, String)> {
 }
 
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACERESPONSE: HeaderName = HeaderName::from_static("traceresponse");
+
+/// The path as logged: a calendar address is a credential, so its token is replaced.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/v1/calendars/") {
+        Some(_) => "/v1/calendars/{token}.ics".into(),
+        None => path.into(),
+    }
+}
+
+/// Methods as metric labels: a fixed set, so made-up methods cannot add series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
 
 /// The bearer token `GET /metrics` requires (`SOLEUS_METRICS_TOKEN`); requests are counted
 /// only when it is configured.
@@ -90,7 +115,7 @@ pub async fn request_context(
         trace_id = %trace_id,
         span_id = %span_id,
         method = %method,
-        path = %path,
+        path = %loggable_path(&path),
         caller = tracing::field::Empty,
     );
 
@@ -122,7 +147,7 @@ pub async fn request_context(
         res = to_problem(res, &path, &request_id);
     }
     if let Ok(value) = HeaderValue::from_str(&format!("00-{trace_id}-{span_id}-{flags}")) {
-        res.headers_mut().insert(TRACEPARENT, value);
+        res.headers_mut().insert(TRACERESPONSE, value);
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
@@ -142,14 +167,21 @@ pub async fn request_context(
     if metrics || deprecations.is_some() {
         let route = res.request().match_pattern();
         let route = route.as_deref().unwrap_or("unmatched");
+        // HEAD was answered as GET: it is deprecated with it.
+        let answered_as = res.request().method().as_str().to_owned();
         if let Some(deprecation) = deprecations
             .as_ref()
-            .and_then(|l| deprecation::find(l, method.as_str(), route))
+            .and_then(|l| deprecation::find(l, &answered_as, route))
         {
             deprecation::annotate(res.headers_mut(), deprecation);
         }
         if metrics {
-            crate::metrics::request(method.as_str(), route, status, started.elapsed().as_secs_f64());
+            crate::metrics::request(
+                method_label(&method),
+                route,
+                status,
+                started.elapsed().as_secs_f64(),
+            );
         }
     }
     let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -280,6 +312,21 @@ fn problem_for_status(status: StatusCode, detail: Option<String>) -> Problem {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn calendar_secrets_are_not_logged_and_method_labels_are_bounded() {
+        use actix_web::http::Method;
+        assert_eq!(
+            super::loggable_path("/v1/calendars/s3cr3t.ics"),
+            "/v1/calendars/{token}.ics"
+        );
+        assert_eq!(super::loggable_path("/v1/me/sessions/abc"), "/v1/me/sessions/abc");
+        assert_eq!(
+            super::method_label(&Method::from_bytes(b"FOO1").unwrap()),
+            "OTHER"
+        );
+        assert_eq!(super::method_label(&Method::PATCH), "PATCH");
+    }
+
     #[test]
     fn a_traceparent_is_continued_only_when_valid() {
         use super::parse_traceparent as p;

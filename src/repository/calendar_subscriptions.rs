@@ -6,13 +6,15 @@ use diesel::prelude::*;
 use crate::db::AnyConnection;
 use crate::db::schema::{calendar_subscriptions, programmes};
 
-/// Sets the programme's token hash, replacing any earlier one.
+/// Sets the programme's token hash, replacing any earlier one. Two at once serialise on the
+/// programme's lock: the later wins, neither fails.
 pub fn replace(
     conn: &mut AnyConnection,
     programme_id: &str,
     token_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    crate::db::lock_key(conn, &format!("calendar:{programme_id}"))?;
     remove(conn, programme_id)?;
     diesel::insert_into(calendar_subscriptions::table)
         .values((

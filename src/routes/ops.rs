@@ -66,30 +66,32 @@ pub async fn readyz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
 /// The text exposition format: requests and their latency per route template and status, the
 /// database pools (in use, idle, waits), rate-limit rejections, login and registration
 /// throttling, and webhook attempts. Served only when `SOLEUS_METRICS_TOKEN` is set, to
-/// scrapers that send it as a bearer token (`authorization.credentials` in Prometheus).
+/// scrapers that send it as a bearer token (`authorization.credentials` in Prometheus);
+/// otherwise every request is a 401.
 #[utoipa::path(
     tag = "operations",
     security(("metrics_token" = [])),
     responses(
         (status = 200, description = "The metrics.", content_type = "text/plain; version=0.0.4",
          body = String, example = "# TYPE soleus_http_requests_total counter\nsoleus_http_requests_total{method=\"GET\",route=\"/v1/exercises\",status=\"200\"} 12\n"),
-        (status = 401, description = "The metrics token is missing or wrong.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Metrics are not enabled (`SOLEUS_METRICS_TOKEN` is not set).", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The metrics token is missing or wrong, or metrics are not enabled (`SOLEUS_METRICS_TOKEN` is not set; the detail says so).", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[get("/metrics")]
 pub async fn metrics(req: HttpRequest, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    let Some(token) = req.app_data::<web::Data<MetricsToken>>() else {
-        return Err(ApiError::NotFound(
-            "Metrics are not enabled on this server (set SOLEUS_METRICS_TOKEN).".into(),
-        ));
-    };
     let sent = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim());
+    // Off, no token is right: the answer is the same 401, saying why.
+    let Some(token) = req.app_data::<web::Data<MetricsToken>>() else {
+        return Err(ApiError::Unauthorized(
+            "Metrics are not enabled on this server (set SOLEUS_METRICS_TOKEN).".into(),
+        ));
+    };
     if !crate::http::constant_time_eq(sent.as_bytes(), token.0.as_bytes()) {
         return Err(ApiError::Unauthorized(
             "Send the metrics token as `Authorization: Bearer …`.".into(),

@@ -88,7 +88,8 @@ async fn the_docs_are_served_offline() {
 #[actix_web::test]
 async fn metrics_need_their_token_and_count_requests_by_route_template() {
     let off = spawn_app().await;
-    assert_problem(&off.get("/metrics").await, 404);
+    let refused = assert_problem(&off.get("/metrics").await, 401);
+    assert!(refused["detail"].as_str().unwrap().contains("not enabled"));
 
     let token = "metrics-token-0123456789abcdef";
     let app = spawn_app_with(|s| s.metrics_token = Some(token.into()), None).await;

@@ -403,7 +403,7 @@ async fn the_request_log_names_the_caller_and_continues_the_callers_trace() {
         )
         .await;
     assert_eq!(res.status.as_u16(), 200);
-    let answered = res.header("traceparent").unwrap().to_owned();
+    let answered = res.header("traceresponse").unwrap().to_owned();
     assert!(answered.starts_with(&format!("00-{trace}-")) && answered.ends_with("-01"));
     assert!(
         !answered.contains("00f067aa0ba902b7"),
@@ -418,8 +418,16 @@ async fn the_request_log_names_the_caller_and_continues_the_callers_trace() {
             None,
         )
         .await;
-    let fresh = res.header("traceparent").unwrap();
-    assert!(fresh.len() == 55 && !fresh.contains("xyz"), "{fresh}");
+    let fresh = res.header("traceresponse").unwrap();
+    let fresh_trace = fresh.split('-').nth(1).unwrap();
+    assert!(
+        fresh.len() == 55 && fresh.starts_with("00-") && fresh.ends_with("-00"),
+        "{fresh}"
+    );
+    assert!(
+        fresh_trace != trace && fresh_trace.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{fresh}"
+    );
 
     // The log line of the first request: the caller and the trace, and no secret.
     let deadline = Instant::now() + Duration::from_secs(10);
