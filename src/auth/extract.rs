@@ -18,7 +18,8 @@ pub struct AuthUser {
     pub scopes: Vec<Scope>,
 }
 
-fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+/// The bearer token of `Authorization` (scheme in any case), or the 401 that explains why not.
+pub fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::Unauthorized("This endpoint needs an access token (Authorization: Bearer …).".into())
     })?;

@@ -105,6 +105,17 @@ pub struct Claims {
     pub typ: TokenKind,
 }
 
+impl Claims {
+    /// `user:<id>` or `partner:<client id>`: who is calling, for rate-limit budgets and logs.
+    pub fn caller(&self) -> String {
+        let kind = match self.typ {
+            TokenKind::User => "user",
+            TokenKind::Partner => "partner",
+        };
+        format!("{kind}:{}", self.sub)
+    }
+}
+
 /// Token settings (from `SOLEUS_JWT_*` and `SOLEUS_*_TTL_*`).
 #[derive(Debug, Clone)]
 pub struct TokenConfig {

@@ -57,6 +57,20 @@ pub fn cached_rendered(req: &HttpRequest, rendered: &Rendered, cache_control: &'
     }
 }
 
+/// [`cached_json`] for a body that is already text of `content_type` (a calendar).
+pub fn cached_text(
+    req: &HttpRequest,
+    etag: &str,
+    cache_control: &'static str,
+    content_type: &'static str,
+    body: String,
+) -> HttpResponse {
+    match validators(req, etag, cache_control, &[]) {
+        (mut builder, true) => builder.finish(),
+        (mut builder, false) => builder.content_type(content_type).body(body),
+    }
+}
+
 /// A 304 or 200 builder with the validators and `extra` headers set; true when it is a 304.
 fn validators(
     req: &HttpRequest,

@@ -137,11 +137,7 @@ pub async fn request_context(
         .extensions()
         .get::<crate::http::rate_limit::Verified>()
     {
-        let kind = match verified.0.typ {
-            crate::auth::tokens::TokenKind::User => "user",
-            crate::auth::tokens::TokenKind::Partner => "partner",
-        };
-        span.record("caller", format!("{kind}:{}", verified.0.sub));
+        span.record("caller", verified.0.caller());
     }
     if res.status().is_client_error() || res.status().is_server_error() {
         res = to_problem(res, &path, &request_id);

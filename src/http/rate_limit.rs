@@ -42,16 +42,10 @@ pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-poli
 /// Who is calling, for the budget: a valid token's subject, else the client address. The
 /// verified claims are kept for the route's extractor, which then does not verify again.
 fn caller(req: &ServiceRequest, auth: &AuthState) -> (String, bool) {
-    let token = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
+    let token = crate::auth::extract::bearer(req.request()).ok();
     if let Some(claims) = token.and_then(|t| tokens::verify(&auth.keys, &auth.config, t).ok()) {
         let partner = claims.typ == TokenKind::Partner;
-        let who = format!("{}:{}", if partner { "partner" } else { "user" }, claims.sub);
+        let who = claims.caller();
         req.extensions_mut().insert(Verified(claims));
         return (who, partner);
     }

@@ -79,13 +79,7 @@ pub async fn readyz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
 )]
 #[get("/metrics")]
 pub async fn metrics(req: HttpRequest, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    let sent = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map_or("", |(_, token)| token.trim());
+    let sent = crate::auth::extract::bearer(&req).unwrap_or_default();
     // Off, no token is right: the answer is the same 401, saying why.
     let Some(token) = req.app_data::<web::Data<MetricsToken>>() else {
         return Err(ApiError::Unauthorized(

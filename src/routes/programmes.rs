@@ -13,7 +13,7 @@ use crate::db::DbPool;
 use crate::domain::catalogue::Catalogue;
 use crate::domain::programme::{self, input::ProgrammeRequest, model::Programme};
 use crate::error::{ApiError, PROBLEM_JSON as PROBLEMS, Problem};
-use crate::http::conditional::{cached_json, etag, none_match};
+use crate::http::conditional::{cached_json, cached_text, etag};
 use crate::http::{Id, Json, PageQuery, Query};
 use crate::services::Quotas;
 use crate::services::Subject;
@@ -332,19 +332,12 @@ pub async fn subscribed_calendar(
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let body = service::calendar_by_token(&pool, token.into_inner()).await?;
-    let tag = etag(&[&body]);
-    let not_modified = none_match(&req, &tag);
-    let mut res = if not_modified {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    res.insert_header(("ETag", tag.as_str()))
-        // Private: the address is a secret, no shared cache may keep what it opens.
-        .insert_header(("Cache-Control", "private, max-age=300"));
-    Ok(if not_modified {
-        res.finish()
-    } else {
-        res.content_type("text/calendar; charset=utf-8").body(body)
-    })
+    // Private: the address is a secret, no shared cache may keep what it opens.
+    Ok(cached_text(
+        &req,
+        &etag(&[&body]),
+        "private, max-age=300",
+        "text/calendar; charset=utf-8",
+        body,
+    ))
 }

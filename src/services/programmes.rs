@@ -240,25 +240,35 @@ fn render_calendar(row: &ProgrammeRow) -> Result<String, ApiError> {
 /// working; only the token's hash is stored.
 pub async fn subscribe_calendar(pool: &DbPool, subject: Subject, id: String) -> Result<String, ApiError> {
     let (token, hash) = crate::auth::tokens::new_refresh_token();
-    let found = db::write(pool, move |conn| -> Result<bool, ApiError> {
-        if repo::find(conn, &subject.user_id, &id)?.is_none() {
-            return Ok(false);
-        }
-        calendars::replace(conn, &id, &hash, db::now())?;
-        Ok(true)
+    on_own_programme(pool, subject, id, move |conn, id| {
+        calendars::replace(conn, id, &hash, db::now())
     })
     .await?;
-    if found { Ok(token) } else { Err(not_found()) }
+    Ok(token)
 }
 
 /// Revokes the programme's calendar token (nothing to revoke is fine: the programme's URL is
 /// dead either way).
 pub async fn unsubscribe_calendar(pool: &DbPool, subject: Subject, id: String) -> Result<(), ApiError> {
+    on_own_programme(pool, subject, id, |conn, id| {
+        calendars::remove(conn, id).map(drop)
+    })
+    .await
+}
+
+/// Runs `change` in a write transaction when `id` is one of the subject's programmes; 404
+/// otherwise.
+async fn on_own_programme(
+    pool: &DbPool,
+    subject: Subject,
+    id: String,
+    change: impl FnOnce(&mut db::AnyConnection, &str) -> diesel::QueryResult<()> + Send + 'static,
+) -> Result<(), ApiError> {
     let found = db::write(pool, move |conn| -> Result<bool, ApiError> {
-        if repo::find(conn, &subject.user_id, &id)?.is_none() {
+        if repo::owned(conn, &subject.user_id, std::slice::from_ref(&id))?.is_empty() {
             return Ok(false);
         }
-        calendars::remove(conn, &id)?;
+        change(conn, &id)?;
         Ok(true)
     })
     .await?;
