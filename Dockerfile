@@ -15,6 +15,8 @@ RUN mkdir -p src migrations \
  && rm -rf src
 COPY src src
 COPY migrations migrations
+# The document's examples (openapi/examples.json) are compiled in.
+COPY openapi/examples.json openapi/examples.json
 ARG SOLEUS_BUILD_COMMIT
 ENV SOLEUS_BUILD_COMMIT=${SOLEUS_BUILD_COMMIT}
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin soleus-api

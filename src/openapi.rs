@@ -261,25 +261,24 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
 fn operations(
     api: &mut utoipa::openapi::OpenApi,
 ) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
-    operations_at(api).map(|(_, op)| op)
+    operations_at(api).map(|(_, _, op)| op)
 }
 
-/// Every operation of the document, with its path.
+/// Every operation of the document, with its path and method (upper case).
 fn operations_at(
     api: &mut utoipa::openapi::OpenApi,
-) -> impl Iterator<Item = (&String, &mut utoipa::openapi::path::Operation)> {
+) -> impl Iterator<Item = (&String, &'static str, &mut utoipa::openapi::path::Operation)> {
     api.paths.paths.iter_mut().flat_map(|(path, item)| {
         [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-            &mut item.head,
+            ("GET", &mut item.get),
+            ("POST", &mut item.post),
+            ("PUT", &mut item.put),
+            ("PATCH", &mut item.patch),
+            ("DELETE", &mut item.delete),
+            ("HEAD", &mut item.head),
         ]
         .into_iter()
-        .flatten()
-        .map(move |op| (path, op))
+        .filter_map(move |(method, op)| op.as_mut().map(|op| (path, method, op)))
     })
 }
 
@@ -396,7 +395,7 @@ fn add_storage_limits_and_headers(api: &mut utoipa::openapi::OpenApi) {
             .insert("Retry-After".to_owned(), retry_after.clone());
         components.responses.insert(name.to_owned(), RefOr::T(response));
     }
-    for (path, op) in operations_at(api) {
+    for (path, _, op) in operations_at(api) {
         let limited = crate::http::rate_limit::class_of(&actix_web::http::Method::GET, path).is_some();
         let mut wanted = Vec::new();
         if !IN_MEMORY.iter().any(|p| path.starts_with(p)) {
@@ -460,6 +459,7 @@ pub fn build_openapi() -> utoipa::openapi::OpenApi {
     add_storage_limits_and_headers(&mut api);
     describe_partner_twins(&mut api);
     add_examples_and_headers(&mut api);
+    add_captured_examples(&mut api);
     add_webhooks(&mut api);
     name_enum_members(&mut api);
     mark_deprecated(&mut api, crate::http::deprecation::DEPRECATED);
@@ -764,6 +764,50 @@ fn add_examples_and_headers(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// Real answers (and the request bodies that had no example), captured from a running server by
+/// `tests/api/examples.rs`: `METHOD /template STATUS` or `METHOD /template request` → body.
+const CAPTURED_EXAMPLES: &str = include_str!("../openapi/examples.json");
+
+/// The user twin of a partner path (`/v1/users/{user_id}/x` → `/v1/me/x`): both answer alike.
+fn user_twin(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/v1/users/{user_id}/") {
+        Some(rest) => format!("/v1/me/{rest}").into(),
+        None => path.into(),
+    }
+}
+
+/// Each success response and request body without an example of its own gets the captured one;
+/// partner operations share their user twin's.
+fn add_captured_examples(api: &mut utoipa::openapi::OpenApi) {
+    let captured: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(CAPTURED_EXAMPLES).unwrap_or_default();
+    for (path, method, op) in operations_at(api) {
+        let twin = user_twin(path);
+        if let Some(RefOr::T(body)) = &mut op.request_body {
+            for content in body.content.values_mut() {
+                if let RefOr::T(content) = content
+                    && content.example.is_none()
+                {
+                    content.example = captured.get(&format!("{method} {twin} request")).cloned();
+                }
+            }
+        }
+        for (status, response) in &mut op.responses.responses {
+            let RefOr::T(response) = response else { continue };
+            let Some(example) = captured.get(&format!("{method} {twin} {status}")) else {
+                continue;
+            };
+            for (media, content) in &mut response.content {
+                if let RefOr::T(content) = content
+                    && media != PROBLEM_JSON
+                {
+                    content.example.get_or_insert_with(|| example.clone());
+                }
+            }
+        }
+    }
+}
+
 /// Each partner operation (`/v1/users/{user_id}/…`) without a description of its own gets its
 /// user twin's (`/v1/me/…`), after a sentence saying what the partner needs: one text serves both.
 fn describe_partner_twins(api: &mut utoipa::openapi::OpenApi) {
@@ -943,6 +987,37 @@ mod tests {
             assert!(example.is_object(), "{name} has no example");
         }
         assert!(seen > 100, "{seen}");
+    }
+
+    /// Every answer with a body shows a real one (`tests/api/examples.rs`), and every captured
+    /// example belongs to an operation that still exists.
+    #[test]
+    fn every_success_answer_has_an_example_and_every_example_an_answer() {
+        let captured: std::collections::BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(CAPTURED_EXAMPLES).unwrap_or_default();
+        let mut api = build_openapi();
+        let mut used = std::collections::BTreeSet::new();
+        for (path, method, op) in operations_at(&mut api) {
+            let twin = user_twin(path);
+            used.insert(format!("{method} {twin} request"));
+            for (status, response) in &op.responses.responses {
+                used.insert(format!("{method} {twin} {status}"));
+                let RefOr::T(response) = response else { continue };
+                for (media, content) in &response.content {
+                    if let RefOr::T(content) = content
+                        && status.starts_with('2')
+                    {
+                        assert!(content.example.is_some(), "{method} {path} {status} {media}");
+                    }
+                }
+            }
+        }
+        for key in captured.keys() {
+            assert!(
+                used.contains(key),
+                "{key} is captured but no operation answers it"
+            );
+        }
     }
 
     #[test]

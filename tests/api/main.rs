@@ -11,6 +11,7 @@ mod adaptation;
 mod auth;
 mod catalogue;
 mod errors;
+mod examples;
 mod hardening;
 mod helpers;
 mod meta;

@@ -53,6 +53,9 @@ pub struct SessionSet {
     #[validate(range(min = 1, max = 100))]
     #[schema(minimum = 1, maximum = 100)]
     pub set_number: u16,
+    /// Which leg; a set without one was done on both (or alternating).
+    #[serde(default = "both_sides")]
+    #[schema(default = "both")]
     pub side: SetSide,
     #[validate(range(max = 1000))]
     #[schema(maximum = 1000)]
@@ -77,6 +80,10 @@ pub struct SessionSet {
 
 fn done() -> bool {
     true
+}
+
+fn both_sides() -> SetSide {
+    SetSide::Both
 }
 
 /// The writable fields of a session (what `POST` and `PUT` take).

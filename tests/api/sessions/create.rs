@@ -328,7 +328,7 @@ async fn a_batch_applies_the_sync_rules_between_its_own_items_and_keeps_the_feed
 }
 
 /// What a client gets wrong most often, answered with what is wanted: a start time without its
-/// offset, and a set that does not say it was completed (it was).
+/// offset, and a set that does not say it was completed (it was) or which leg (both).
 #[actix_web::test]
 async fn a_start_without_offset_says_what_is_wanted_and_sets_are_done_by_default() {
     let app = spawn_app().await;
@@ -344,8 +344,9 @@ async fn a_start_without_offset_says_what_is_wanted_and_sets_are_done_by_default
     );
 
     let minimal_set = json!({"started_at": "2026-12-07T07:30:00Z", "duration_seconds": 600,
-        "sets": [{"exercise_id": "seated-calf-raise", "set_number": 1, "side": "both", "reps": 20}]});
+        "sets": [{"exercise_id": "seated-calf-raise", "set_number": 1, "reps": 20}]});
     let res = app.post_session(&token, &minimal_set).await;
     assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
     assert_eq!(res.json()["sets"][0]["completed"], true);
+    assert_eq!(res.json()["sets"][0]["side"], "both");
 }
