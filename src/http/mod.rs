@@ -43,3 +43,11 @@ pub fn next_link(req: &actix_web::HttpRequest, cursor: &str) -> String {
         .finish();
     format!("<{}?{query}>; rel=\"next\"", req.path())
 }
+
+/// A FHIR document (`application/fhir+json`), not to be kept by any cache.
+pub fn fhir_response(body: &serde_json::Value) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type(crate::domain::fhir::MEDIA_TYPE)
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(body.to_string())
+}

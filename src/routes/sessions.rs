@@ -584,6 +584,36 @@ user_and_partner! {
     }
 }
 
+user_and_partner! {
+    /// Sessions as FHIR.
+    ///
+    /// The sessions started in `[from, to)` as a FHIR R4 `Bundle` (`application/fhir+json`) of
+    /// HL7 Physical Activity IG Observations: per session a `pa-observation-activity-group` with
+    /// its sets, effort and pain as components, and its `pa-observation-activity-measure`s
+    /// (LOINC 73985-4 exercise activity, 55411-3 exercise duration); per ISO week a
+    /// `pa-observation-strength-days-per-week` (LOINC 82291-6). At most 366 days and 1,000
+    /// sessions per request.
+    #[user(get, "/me/sessions.fhir", tag = "sessions")]
+    /// A user's sessions as FHIR (partner). As `GET /v1/me/sessions.fhir`; needs `sessions:read`.
+    #[partner(partner_sessions_fhir, "/users/{user_id}/sessions.fhir", "sessions:read")]
+    #[openapi(
+        params(StatsQuery),
+        responses((status = 200, description = "A FHIR R4 Bundle (type collection).", body = Object, content_type = "application/fhir+json")),
+    )]
+    pub async fn my_sessions_fhir(
+        acting: Acting<need::SessionsRead>,
+        pool: web::Data<DbPool>,
+        catalogue: web::Data<Catalogue>,
+        q: Query<StatsQuery>,
+    ) -> Result<HttpResponse, ApiError> {
+        let to = q.to.map_or_else(db::now, utc);
+        let from = q.from.map_or(to - chrono::Duration::weeks(12), utc);
+        let subject = acting.authorize(&pool).await?;
+        let body = crate::services::exports::sessions(&pool, &catalogue, subject, from, to).await?;
+        Ok(crate::http::fhir_response(&body))
+    }
+}
+
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]

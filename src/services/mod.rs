@@ -18,6 +18,7 @@ pub mod adaptation;
 pub mod assessments;
 pub mod auth;
 pub mod events;
+pub mod exports;
 pub mod oauth;
 pub mod paging;
 pub mod partners;

@@ -220,6 +220,24 @@ pub async fn calendar(pool: &DbPool, subject: Subject, id: String) -> Result<Str
     render_calendar(&find(pool, subject, id).await?)
 }
 
+/// The printable page of one of the subject's programmes, at its latest version, with each
+/// exercise's illustration from `catalogue`.
+pub async fn print(pool: &DbPool, subject: Subject, id: String) -> Result<String, ApiError> {
+    let row = find(pool, subject, id).await?;
+    let doc: serde_json::Value = read_json(&row.document)?;
+    let no_picture = |_: &str| None;
+    programme::print::html(
+        &programme::print::Print {
+            version: i64::from(row.current_version),
+            suspended: row.status == ProgrammeStatus::Suspended.as_str(),
+            fallback_start: row.created_at.date(),
+            illustration: &no_picture,
+        },
+        &doc,
+    )
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("print page: {e}")))
+}
+
 /// Events keep their UIDs across versions; `SEQUENCE` is the version (less one), so calendar
 /// apps replace what an adaptation changed; a suspended programme's events are cancelled.
 fn render_calendar(row: &ProgrammeRow) -> Result<String, ApiError> {

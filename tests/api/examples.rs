@@ -96,8 +96,16 @@ fn trimmed(value: &Value) -> Value {
     }
 }
 
-/// A calendar cut to its first two events; other text as it is.
+/// A calendar cut to its first two events, a printable programme to its first week; other text
+/// as it is.
 fn trimmed_text(text: &str) -> String {
+    const WEEK: &str = "<section class=\"week\"";
+    if let Some((head, rest)) = text.split_once(WEEK) {
+        let first = rest.split_once(WEEK).map_or(rest, |(first, _)| first);
+        return format!(
+            "{head}{WEEK}{first}<!-- … a section like this for every week … -->\n  </section>\n</main>\n</body>\n</html>\n"
+        );
+    }
     if !text.starts_with("BEGIN:VCALENDAR") {
         return text.to_owned();
     }
@@ -303,6 +311,18 @@ async fn walk() -> BTreeMap<String, Value> {
             &json!({}),
         )
         .await;
+    r.get(
+        "GET /v1/me/programmes/{id}/print 200",
+        &format!("/v1/me/programmes/{id}/print"),
+        &token,
+    )
+    .await;
+    r.get(
+        "GET /v1/me/programmes/{id}/fhir 200",
+        &format!("/v1/me/programmes/{id}/fhir"),
+        &token,
+    )
+    .await;
     let feed = subscription["url"].as_str().unwrap();
     let feed = &feed[feed.find("/v1/calendars/").unwrap()..];
     r.get("GET /v1/calendars/{token}.ics 200", feed, "").await;
@@ -381,6 +401,12 @@ async fn walk() -> BTreeMap<String, Value> {
         )
         .await;
     r.keep("PATCH /v1/me/sessions/{id} 200", &res);
+    r.get(
+        "GET /v1/me/sessions.fhir 200",
+        "/v1/me/sessions.fhir?from=2026-12-07T00:00:00%2B01:00&to=2026-12-08T00:00:00%2B01:00",
+        &token,
+    )
+    .await;
     r.get(
         "GET /v1/me/stats 200",
         "/v1/me/stats?from=2026-12-07T00:00:00%2B01:00&to=2026-12-21T00:00:00%2B01:00",

@@ -212,6 +212,129 @@ async fn the_calendar_has_one_event_per_session_on_its_date() {
     assert_eq!(get(&events[0], "DTSTART;VALUE=DATE"), "20270104");
 }
 
+/// The printable page: the owner's (or a granted partner's) alone, every week on it, cacheable.
+#[actix_web::test]
+async fn the_print_page_shows_every_week_to_the_owner_and_a_granted_partner_only() {
+    let app = spawn_app().await;
+    let (user_id, token, _) = app.user("print@example.com").await;
+    let (_, other, _) = app.user("print-other@example.com").await;
+    let body = app
+        .send_json_with("POST", "/v1/me/programmes", &token, &request())
+        .await
+        .json();
+    let id = body["id"].as_str().unwrap();
+    let path = format!("/v1/me/programmes/{id}/print");
+    let res = app.get_with(&path, &token).await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
+    let page = String::from_utf8(res.body.to_vec()).unwrap();
+    let weeks = body["programme"]["weeks"].as_array().unwrap();
+    for week in weeks {
+        let n = &week["number"];
+        assert!(
+            page.contains(&format!("<h2 id=\"week-{n}\">Week {n}: ")),
+            "week {n}"
+        );
+        assert!(page.contains(&format!("Week {n} log: tick")), "log of week {n}");
+    }
+    for finding in body["programme"]["safety"]["findings"].as_array().unwrap() {
+        assert!(page.contains(finding["rule"].as_str().unwrap()));
+    }
+    assert!(!page.contains("<script"), "no script");
+    let etag = res.header("etag").unwrap().to_owned();
+    let again = app
+        .send_with_headers("GET", &path, &token, &[("If-None-Match", &etag)], None)
+        .await;
+    assert_eq!(again.status.as_u16(), 304);
+
+    assert_problem(&app.get_with(&path, &other).await, 404);
+    let (partner_id, _, partner) = app.partner_access("programmes:read").await;
+    let twin = format!("/v1/users/{user_id}/programmes/{id}/print");
+    assert_problem(&app.get_with(&twin, &partner).await, 403);
+    let grant = json!({"partner_id": partner_id, "scopes": ["programmes:read"]});
+    let res = app
+        .send_json_with("POST", "/v1/me/partner-grants", &token, &grant)
+        .await;
+    assert_eq!(res.status.as_u16(), 201);
+    let res = app.get_with(&twin, &partner).await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.body, page.as_bytes());
+}
+
+/// The FHIR exports: the owner's alone, as `application/fhir+json`, with stable ids.
+#[actix_web::test]
+async fn fhir_exports_are_the_owners_alone_and_keep_their_ids() {
+    let app = spawn_app().await;
+    let (user_id, token, _) = app.user("fhir@example.com").await;
+    let (_, other, _) = app.user("fhir-other@example.com").await;
+    let id = app
+        .send_json_with("POST", "/v1/me/programmes", &token, &request())
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/me/programmes/{id}/fhir");
+    let res = app.get_with(&path, &token).await;
+    assert_eq!(res.status.as_u16(), 200);
+    assert_eq!(res.header("content-type"), Some("application/fhir+json"));
+    let bundle = res.json();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    let ids = |b: &Value| -> Vec<String> {
+        b["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["fullUrl"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let patient = &bundle["entry"][0]["resource"];
+    assert_eq!(patient["identifier"][0]["value"], user_id.as_str());
+    assert!(
+        !bundle.to_string().contains("fhir@example.com"),
+        "no email leaves"
+    );
+    assert_eq!(ids(&app.get_with(&path, &token).await.json()), ids(&bundle));
+    assert_problem(&app.get_with(&path, &other).await, 404);
+
+    let res = app
+        .post_session(
+            &token,
+            &crate::sessions::session(None, "2026-12-07T07:30:00+01:00"),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 201);
+    let range = "from=2026-12-01T00:00:00Z&to=2026-12-31T00:00:00Z";
+    let mine = app
+        .get_with(&format!("/v1/me/sessions.fhir?{range}"), &token)
+        .await;
+    assert_eq!(mine.status.as_u16(), 200);
+    let groups = |b: &Value| {
+        b["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["resource"]["code"]["coding"][0]["code"] == "PAPanel")
+            .count()
+    };
+    assert_eq!(groups(&mine.json()), 1);
+    let theirs = app
+        .get_with(&format!("/v1/me/sessions.fhir?{range}"), &other)
+        .await;
+    assert_eq!(
+        groups(&theirs.json()),
+        0,
+        "another user's export holds none of her sessions"
+    );
+    let bad = app
+        .get_with(
+            "/v1/me/sessions.fhir?from=2026-12-31T00:00:00Z&to=2026-12-01T00:00:00Z",
+            &token,
+        )
+        .await;
+    assert_eq!(assert_problem(&bad, 422)["errors"][0]["field"], "from");
+}
+
 #[actix_web::test]
 async fn partners_get_tokens_with_client_credentials() {
     let app = spawn_app().await;

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod input;
 pub mod model;
 pub(crate) mod prescribe;
+pub mod print;
 pub mod screening;
 
 use crate::domain::catalogue::{Catalogue, Goal, SupportLevel};
