@@ -228,6 +228,30 @@ pub fn release(conn: &mut AnyConnection, id: &str, owner: &str, next: NaiveDateT
         .map(|n| n == 1)
 }
 
+/// A manual retry delivered the endpoint's head event (the next after `head_after`): the worker
+/// moves past it instead of sending it again. Only while no worker holds the endpoint and it is
+/// still at `head_after`; otherwise nothing changes (the worker may then send it once more, which
+/// receivers dedupe by `webhook-id`).
+pub fn skip_delivered_head(
+    conn: &mut AnyConnection,
+    id: &str,
+    head_after: i64,
+    seq: i64,
+) -> QueryResult<bool> {
+    diesel::update(
+        webhook_endpoints::table
+            .find(id)
+            .filter(webhook_endpoints::lease_owner.is_null())
+            .filter(webhook_endpoints::delivered_seq.eq(head_after)),
+    )
+    .set((
+        webhook_endpoints::delivered_seq.eq(seq),
+        webhook_endpoints::failures.eq(0),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
 /// Makes an endpoint due now (after a manual retry), unless it is leased.
 pub fn due_now(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(

@@ -537,6 +537,22 @@ pub async fn retry(
     let (stored, endpoint) = (delivery.clone(), row.id.clone());
     db::write(pool, move |conn| -> Result<(), ApiError> {
         repo::insert_delivery(conn, &stored)?;
+        // Delivered by hand at the head of the queue: the worker goes on from the next event
+        // rather than sending this one again.
+        if stored.succeeded
+            && let Some(current) = repo::find(conn, &partner_id, &endpoint)?
+        {
+            let wants = types_of(&current.event_types);
+            let head = events::visible(conn, &partner_id, current.delivered_seq, 1, |kind| {
+                wants.contains(&kind)
+            })?
+            .events
+            .first()
+            .map(|e| e.seq);
+            if head == Some(seq) {
+                repo::skip_delivered_head(conn, &endpoint, current.delivered_seq, seq)?;
+            }
+        }
         repo::due_now(conn, &endpoint, db::now())?;
         Ok(())
     })

@@ -455,6 +455,69 @@ async fn failures_are_retried_in_order_logged_then_disable_the_endpoint_until_en
     assert_eq!(got[9].headers["webhook-id"], first["event_id"].as_str().unwrap());
 }
 
+/// A failed event retried by hand and delivered is not sent again by the worker, which goes on
+/// with the next event at once (it used to send the retried event a second time).
+#[actix_web::test]
+async fn a_successful_manual_retry_moves_the_queue_on_without_a_second_copy() {
+    // Production's schedule: the next scheduled attempt would be seconds away.
+    let app = spawn_app_with(
+        |s| s.webhooks.retry_schedule = soleus_api::services::webhooks::Policy::default().retry_schedule,
+        None,
+    )
+    .await;
+    let receiver = Receiver::start();
+    receiver.plan([Plan::Status(503)]);
+    let (partner, users) = app
+        .partner_with_users("sessions:read", &["sessions:read"], 1)
+        .await;
+    let (_, token) = &users[0];
+    let endpoint = app
+        .add_endpoint(
+            &partner,
+            &json!({"url": receiver.url, "event_types": ["session.created"]}),
+        )
+        .await;
+    let hook = format!("/v1/partner/webhooks/{}", endpoint["id"].as_str().unwrap());
+    app.post_session(token, &session(None, "2026-12-01T07:00:00+01:00"))
+        .await;
+    let failed = receiver.wait_for(1).await;
+    let first_id = failed[0].headers["webhook-id"].clone();
+    let delivery = loop {
+        let page = app
+            .get_with(&format!("{hook}/deliveries"), &partner.token)
+            .await
+            .json();
+        if let Some(id) = page["items"][0]["id"].as_str() {
+            break id.to_owned();
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    };
+    let retried = app
+        .send_json_with(
+            "POST",
+            &format!("{hook}/deliveries/{delivery}/retry"),
+            &partner.token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(retried.json()["succeeded"], true);
+    app.post_session(token, &session(None, "2026-12-02T07:00:00+01:00"))
+        .await;
+    let got = receiver.wait_for(3).await;
+    // Give a duplicate the time to show up.
+    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+    let ids: Vec<String> = receiver
+        .all()
+        .iter()
+        .map(|r| r.headers["webhook-id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(ids[0], first_id);
+    assert_eq!(ids[1], first_id, "the manual retry");
+    assert_ne!(ids[2], first_id, "the next event, not the retried one again");
+    assert_eq!(got[2].json()["type"], "session.created");
+}
+
 #[actix_web::test]
 async fn a_rotation_signs_with_both_secrets_and_a_test_event_is_logged() {
     let app = spawn_app().await;
