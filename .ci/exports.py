@@ -1,8 +1,9 @@
 """Checks of what leaves the API for people and clinics, against a running server.
 
+0. Every exercise illustration in Chromium (.ci/illustrations.mjs), and the contact sheet.
 1. The printable programme, for the 72-year-old persona (12 weeks) and a 4-week programme:
    .ci/print.mjs opens each page in headless Chromium, runs axe-core and prints it to PDF on A4 and
-   US Letter; this script then reads the PDFs (PyMuPDF's table finder) and checks that every week starts a page, that
+   US Letter; this script then reads the PDFs (PyMuPDF: rules and words) and checks that every week starts a page, that
    there are at least as many pages as weeks plus the safety page, and that no table row is split
    across two pages (each row's text lies whole on one page, in document order).
 2. The FHIR R4 export, for every golden persona's programme and for logged sessions: each Bundle
@@ -57,15 +58,55 @@ def squeeze(text):
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def cells(row):
-    """A row as comparable cells: each cell's characters without whitespace, in sorted order (the
-    PDF's text layer may give a cell's glyphs in another order than the page shows them)."""
-    return [sorted(squeeze(c)) for c in row]
+def row_key(cells):
+    """A row's characters without whitespace, sorted: the PDF's text layer may give a row's
+    glyphs in another order than the page shows them."""
+    return sorted(squeeze("".join(cells)))
+
+
+def printed_rows(page):
+    """The table rows printed on a PDF page, top to bottom, as row keys. A row is the band
+    between two consecutive table-wide horizontal rules (cell borders covering at least 80% of
+    the widest rule on the page) that a vertical cell border crosses; a row split across pages
+    prints as two partial bands."""
+    import pymupdf
+
+    across, down = {}, []
+    for drawing in page.get_drawings():
+        for item in drawing["items"]:
+            if item[0] == "re":
+                r = item[1]
+            elif item[0] == "l":
+                r = pymupdf.Rect(item[1], item[2]).normalize()
+            else:
+                continue
+            if r.height <= 2.5 and r.width > 5:
+                across.setdefault(round((r.y0 + r.y1) / 2), []).append((r.x0, r.x1))
+            elif r.width <= 2.5 and r.height > 5:
+                down.append((r.y0, r.y1))
+    def covered(spans):  # the length of the union of the spans
+        total, reach = 0.0, float("-inf")
+        for x0, x1 in sorted(spans):
+            if x1 > reach:
+                total += x1 - max(x0, reach)
+                reach = x1
+        return total
+
+    widths = {y: covered(spans) for y, spans in across.items()}
+    widest = max(widths.values(), default=0)
+    rules = sorted(y for y, width in widths.items() if width >= 0.8 * widest)
+    words = page.get_text("words")
+    rows = []
+    for top, bottom in zip(rules, rules[1:]):
+        if bottom - top < 3 or not any(y0 - 1 <= top and bottom <= y1 + 1 for y0, y1 in down):
+            continue
+        rows.append(sorted(squeeze("".join(w[4] for w in words if top < (w[1] + w[3]) / 2 < bottom))))
+    return rows
 
 
 def check_pdf(path, layout):
-    """Every week starts a page; every body row of the page's tables is one whole row of a table
-    in the PDF, in order (a row split across pages shows as two partial rows)."""
+    """Every week starts a page; every body row of the page's tables prints whole on one page, in
+    order (a row split across pages prints as two partial rows)."""
     import pymupdf
 
     doc = pymupdf.open(path)
@@ -76,18 +117,13 @@ def check_pdf(path, layout):
     for heading in weeks:
         if not any(s.startswith(squeeze(heading)) for s in starts):
             fail(f"{path}: '{heading}' does not start a page")
-    headers = [cells(h) for h in layout["headers"]]
-    printed = []
-    for number, page in enumerate(doc, start=1):
-        for table in page.find_tables(strategy="lines").tables:
-            for row in table.extract():
-                row = cells(c or "" for c in row)
-                if row not in headers:
-                    printed.append((number, row))
-    expected = [cells(r) for r in layout["rows"]]
+    headers = [row_key(h) for h in layout["headers"]]
+    printed = [(number, row) for number, page in enumerate(doc, start=1)
+               for row in printed_rows(page) if row not in headers]
+    expected = [row_key(r) for r in layout["rows"]]
     for index, want in enumerate(expected):
         if index >= len(printed):
-            fail(f"{path}: only {len(printed)} of {len(expected)} rows are in the PDF's tables")
+            fail(f"{path}: only {len(printed)} of {len(expected)} rows are printed whole")
         page, got = printed[index]
         if got != want:
             fail(f"{path}: page {page}: row {index + 1} ({''.join(layout['rows'][index])[:80]!r}) "
@@ -121,6 +157,12 @@ def main():
             n = check_pdf(os.path.join(OUT, f"{pid}-{fmt}.pdf"), layout)
             print(f"exports check: {pid} on {fmt}: {n} pages for {len(layout['weeks'])} weeks, "
                   f"{len(layout['rows'])} rows, none split")
+
+    # 1b. The exercise illustrations, in the same browser: drawn inside their viewBox, knee
+    # angles as posed, alt text set; and the contact sheet (CONTACT_SHEET: where to keep it).
+    sheet = os.environ.get("CONTACT_SHEET") or os.path.join(OUT, "contact-sheet.png")
+    env = dict(os.environ, BASE=BASE, OUT=sheet, POSES=os.path.join(ROOT, "src/domain/catalogue/poses.json"))
+    subprocess.run(["node", os.path.join(NODE, "illustrations.mjs")], env=env, check=True)
 
     # 2. FHIR.
     if os.environ.get("SKIP_FHIR"):

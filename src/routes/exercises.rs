@@ -292,6 +292,70 @@ pub async fn get_exercise(
     Ok(cached_rendered(&req, &exercise, CACHE_CONTROL))
 }
 
+/// Which picture: the animation, or a static position.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IllustrationFrame {
+    /// Start to end and back at the exercise's tempo (SMIL; the start position where animation
+    /// is off).
+    #[default]
+    Animated,
+    /// The start position, static (for print).
+    Start,
+    /// The end position, static.
+    End,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct IllustrationQuery {
+    /// `animated` (default), `start` or `end`.
+    #[param(inline)]
+    pub frame: Option<IllustrationFrame>,
+}
+
+/// Exercise illustration.
+///
+/// A side-view drawing of the exercise as SVG, drawn from its pose data: the person, the chair,
+/// wall, step, counter or machine it needs, and an arrow for the movement. It carries a `<title>`
+/// (the exercise's name) and a `<desc>` (its alt text, also in the exercise's `media`). Cacheable:
+/// the ETag follows the dataset version.
+#[utoipa::path(
+    tag = "catalogue",
+    params(("id" = String, Path, description = "Exercise id (a stable slug)", example = "seated-calf-raise", max_length = 100), IllustrationQuery),
+    responses(
+        (status = 200, description = "The drawing.", body = String, content_type = "image/svg+xml",
+         headers(("ETag" = String))),
+        (status = 304, description = "Not modified."),
+        (status = 404, description = "No exercise has this id.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/exercises/{id}/illustration.svg")]
+pub async fn get_illustration(
+    req: HttpRequest,
+    id: web::Path<String>,
+    q: crate::http::Query<IllustrationQuery>,
+    catalogue: web::Data<Catalogue>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::domain::catalogue::illustration::Frame;
+    let frame = match q.frame.unwrap_or_default() {
+        IllustrationFrame::Animated => Frame::Animated,
+        IllustrationFrame::Start => Frame::Start,
+        IllustrationFrame::End => Frame::End,
+    };
+    let svg = catalogue
+        .illustration(&id, frame)
+        .ok_or_else(|| ApiError::NotFound(format!("No exercise has the id `{id}`.")))?;
+    Ok(crate::http::conditional::cached_text(
+        &req,
+        &etag(&[catalogue.version(), &id, frame.as_str()]),
+        CACHE_CONTROL,
+        "image/svg+xml",
+        svg,
+    ))
+}
+
 /// Catalogue overview.
 ///
 /// Dataset version, counts per goal, position, category and equipment, every vocabulary value

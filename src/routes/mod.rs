@@ -79,6 +79,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(meta::get_meta)
                 .service(exercises::get_catalogue)
                 .service(exercises::list_exercises)
+                .service(exercises::get_illustration)
                 .service(exercises::get_exercise)
                 .service(programmes::preview_programme)
                 .service(programmes::create_programme)

@@ -262,9 +262,10 @@ user_and_partner! {
         req: HttpRequest,
         acting: Acting<need::ProgrammesRead>,
         pool: web::Data<DbPool>,
+        catalogue: web::Data<Catalogue>,
         id: Id,
     ) -> Result<HttpResponse, ApiError> {
-        let body = service::print(&pool, acting.authorize(&pool).await?, id.into_inner()).await?;
+        let body = service::print(&pool, &catalogue, acting.authorize(&pool).await?, id.into_inner()).await?;
         Ok(cached_text(&req, &etag(&[&body]), "private, no-cache", "text/html; charset=utf-8", body))
     }
 }

@@ -222,16 +222,25 @@ pub async fn calendar(pool: &DbPool, subject: Subject, id: String) -> Result<Str
 
 /// The printable page of one of the subject's programmes, at its latest version, with each
 /// exercise's illustration from `catalogue`.
-pub async fn print(pool: &DbPool, subject: Subject, id: String) -> Result<String, ApiError> {
+pub async fn print(
+    pool: &DbPool,
+    catalogue: &Catalogue,
+    subject: Subject,
+    id: String,
+) -> Result<String, ApiError> {
     let row = find(pool, subject, id).await?;
     let doc: serde_json::Value = read_json(&row.document)?;
-    let no_picture = |_: &str| None;
+    let picture = |id: &str| {
+        let svg = catalogue.illustration(id, crate::domain::catalogue::illustration::Frame::Start)?;
+        let alt = catalogue.get(id)?.pose.as_ref()?.alt.clone();
+        Some((svg, alt))
+    };
     programme::print::html(
         &programme::print::Print {
             version: i64::from(row.current_version),
             suspended: row.status == ProgrammeStatus::Suspended.as_str(),
             fallback_start: row.created_at.date(),
-            illustration: &no_picture,
+            illustration: &picture,
         },
         &doc,
     )

@@ -434,3 +434,57 @@ async fn a_deprecated_operation_announces_its_deprecation_sunset_and_notes() {
     let list = app.get("/v1/exercises").await;
     assert!(list.header("deprecation").is_none() && list.header("sunset").is_none());
 }
+
+/// Every exercise lists its pictures, and each picture is a titled, described SVG that caches
+/// with the dataset version; a bad frame or id is a problem naming it.
+#[actix_web::test]
+async fn every_exercise_has_titled_cacheable_illustrations() {
+    let app = spawn_app().await;
+    let list = app.get("/v1/exercises?limit=100").await.json();
+    for x in list["items"].as_array().unwrap() {
+        let media = x["media"].as_array().unwrap();
+        let frames: Vec<&str> = media.iter().map(|m| m["frame"].as_str().unwrap()).collect();
+        assert_eq!(frames, ["animated", "start", "end"], "{}", x["id"]);
+        for m in media {
+            assert_eq!(m["type"], "image/svg+xml");
+            assert!(m["alt"].as_str().unwrap().len() > 20);
+            assert!(m["licence"].as_str().unwrap().starts_with("CC BY 4.0"));
+            let res = app.get(m["url"].as_str().unwrap()).await;
+            assert_eq!(res.status.as_u16(), 200, "{}", m["url"]);
+            assert_eq!(res.header("content-type"), Some("image/svg+xml"));
+            let svg = String::from_utf8(res.body.to_vec()).unwrap();
+            assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+            assert!(svg.contains(&format!(
+                ">{}</title>",
+                x["name"].as_str().unwrap().replace('&', "&amp;")
+            )));
+            assert!(svg.contains(&format!(
+                ">{}</desc>",
+                m["alt"].as_str().unwrap().replace('&', "&amp;")
+            )));
+        }
+    }
+    let path = "/v1/exercises/seated-calf-raise/illustration.svg?frame=end";
+    let res = app.get(path).await;
+    let etag = res.header("etag").unwrap().to_owned();
+    let req = app
+        .client
+        .get(app.url(path))
+        .insert_header(("If-None-Match", etag.as_str()));
+    assert_eq!(app.send(req, None).await.status.as_u16(), 304);
+    let other = app
+        .get("/v1/exercises/seated-calf-raise/illustration.svg?frame=start")
+        .await;
+    assert_ne!(
+        other.header("etag"),
+        Some(etag.as_str()),
+        "each frame has its own ETag"
+    );
+    let bad = assert_problem(
+        &app.get("/v1/exercises/seated-calf-raise/illustration.svg?frame=middle")
+            .await,
+        422,
+    );
+    assert_eq!(bad["errors"][0]["field"], "frame");
+    assert_problem(&app.get("/v1/exercises/moon-walk/illustration.svg").await, 404);
+}

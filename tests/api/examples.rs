@@ -208,6 +208,12 @@ async fn walk() -> BTreeMap<String, Value> {
         "",
     )
     .await;
+    r.get(
+        "GET /v1/exercises/{id}/illustration.svg 200",
+        "/v1/exercises/seated-calf-raise/illustration.svg?frame=start",
+        "",
+    )
+    .await;
     let request = persona_72();
     r.send(
         "POST /v1/programmes/preview 200",

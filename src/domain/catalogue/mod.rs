@@ -4,6 +4,7 @@
 //! The database gets a copy of every exercise at start-up (see `repository::exercises`) so that
 //! stored sessions can reference exercise ids; the API reads from this in-memory catalogue.
 
+pub mod illustration;
 pub mod model;
 mod validate;
 
@@ -13,13 +14,34 @@ use serde_json::value::RawValue;
 use sha2::{Digest as _, Sha256};
 
 pub use model::{
-    Category, ContractionMode, Equipment, Exercise, ExerciseLink, Goal, Laterality, Position, SoleusBias,
-    SupportLevel,
+    Category, ContractionMode, Equipment, Exercise, ExerciseLink, Goal, Laterality, Media, Position,
+    SoleusBias, SupportLevel,
 };
 pub use validate::REQUIRED_IDS;
 
 /// The catalogue shipped in the binary.
 pub const EMBEDDED: &str = include_str!("exercises.json");
+/// How each exercise is drawn: `{id: {alt, pose}}` (see [`illustration`]).
+pub const POSES: &str = include_str!("poses.json");
+
+/// (up, hold, down) seconds of the animation: the exercise's tempo, or for rhythmic work its
+/// cadence (40% up, 20% at the top, 40% down).
+pub(crate) fn drawing_tempo(exercise: &Exercise) -> (f64, f64, f64) {
+    let cycle = exercise
+        .cadence_per_minute
+        .as_ref()
+        .map_or(2.5, |c| 120.0 / f64::from((c.min + c.max).max(1)));
+    exercise
+        .tempo
+        .as_ref()
+        .map_or((0.4 * cycle, 0.2 * cycle, 0.4 * cycle), |t| {
+            (
+                f64::from(t.up_seconds),
+                f64::from(t.hold_seconds),
+                f64::from(t.down_seconds),
+            )
+        })
+}
 
 /// Why a data file was rejected: every problem found, one per line.
 #[derive(Debug, thiserror::Error)]
@@ -48,11 +70,17 @@ impl Catalogue {
     pub fn from_json(text: &str) -> Result<Self, CatalogueError> {
         let file: model::DataFile = serde_json::from_str(text)
             .map_err(|e| CatalogueError(vec![format!("the data file does not parse: {e}")]))?;
-        let problems = validate::problems(&file);
+        let poses: BTreeMap<String, illustration::Illustrated> = serde_json::from_str(POSES)
+            .map_err(|e| CatalogueError(vec![format!("poses.json does not parse: {e}")]))?;
+        let mut problems = validate::problems(&file);
+        problems.extend(validate::pose_problems(&file.exercises, &poses));
         if !problems.is_empty() {
             return Err(CatalogueError(problems));
         }
-        let hash = Sha256::digest(text.as_bytes());
+        let mut hasher = Sha256::new();
+        hasher.update(text.as_bytes());
+        hasher.update(POSES.as_bytes());
+        let hash = hasher.finalize();
         let version = format!("{}+{}", file.version, &hex(&hash)[..12]);
         let mut exercises = file.exercises;
         exercises.sort_by(|a, b| a.id.cmp(&b.id));
@@ -69,6 +97,17 @@ impl Catalogue {
             }
         }
         for e in &mut exercises {
+            e.pose = poses.get(&e.id).cloned();
+            e.media = illustration::Frame::ALL
+                .iter()
+                .map(|frame| Media {
+                    url: format!("/v1/exercises/{}/illustration.svg?frame={}", e.id, frame.as_str()),
+                    media_type: "image/svg+xml".to_owned(),
+                    frame: frame.as_str().to_owned(),
+                    alt: e.pose.as_ref().map(|p| p.alt.clone()).unwrap_or_default(),
+                    licence: file.licence.clone(),
+                })
+                .collect();
             e.progressions = e.progressions.iter().map(|p| link(&p.id)).collect();
             e.regressions = regressions.remove(&e.id).unwrap_or_default();
             e.regressions.sort_by(|a, b| a.id.cmp(&b.id));
@@ -113,6 +152,20 @@ impl Catalogue {
 
     pub fn get(&self, id: &str) -> Option<&Exercise> {
         self.index.get(id).and_then(|&i| self.exercises.get(i))
+    }
+
+    /// The exercise's picture as a standalone SVG document: its name as the title, its alt
+    /// text as the description, animated at its tempo (1 s up and down when it has none).
+    pub fn illustration(&self, id: &str, frame: illustration::Frame) -> Option<String> {
+        let exercise = self.get(id)?;
+        let drawn = exercise.pose.as_ref()?;
+        Some(illustration::render(
+            &drawn.pose,
+            frame,
+            &exercise.name,
+            &drawn.alt,
+            drawing_tempo(exercise),
+        ))
     }
 
     /// The exercise as the API serves it, serialised once at load.

@@ -239,6 +239,32 @@ pub struct Exercise {
     #[serde(default)]
     pub regressions: Vec<ExerciseLink>,
     pub evidence: Vec<Evidence>,
+    /// Pictures drawn from the exercise's pose (derived when loading): animated, start and end.
+    #[serde(default)]
+    pub media: Vec<Media>,
+    /// How the pictures draw it (from `poses.json`, checked against this exercise when loading).
+    #[serde(skip)]
+    pub pose: Option<super::illustration::Illustrated>,
+}
+
+/// A picture of an exercise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Media {
+    /// Where to get it (relative to the API's origin).
+    #[schema(example = "/v1/exercises/seated-calf-raise/illustration.svg?frame=animated")]
+    pub url: String,
+    #[serde(rename = "type")]
+    #[schema(example = "image/svg+xml")]
+    pub media_type: String,
+    /// `animated` (start to end and back, at the exercise's tempo), `start` or `end` (static,
+    /// for print).
+    #[schema(example = "animated")]
+    pub frame: String,
+    /// What the picture shows, for people who cannot see it.
+    pub alt: String,
+    #[schema(example = "CC BY 4.0, written by the soleus-api team")]
+    pub licence: String,
 }
 
 impl Exercise {

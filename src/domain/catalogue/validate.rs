@@ -1,8 +1,9 @@
 //! Rules every catalogue data file must pass before the server will start with it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::model::{Category, DataFile, Equipment, Exercise, Goal};
+use super::illustration::{Base, Illustrated, Prop};
+use super::model::{Category, DataFile, Equipment, Exercise, Goal, Laterality, Position};
 
 /// Exercises the seed articles and the programme tables (domain brief §9) need.
 pub const REQUIRED_IDS: &[&str] = &[
@@ -278,10 +279,113 @@ fn find_cycle(exercises: &[Exercise]) -> Option<Vec<String>> {
         .find_map(|id| visit(id, &edges, &mut state, &mut path))
 }
 
+/// Each exercise is drawn as it is described: seated ones on a chair, wall sits against the
+/// wall, the leg press on its sled, step work with the forefoot on a step and (for heel drops and
+/// step raises) the heel below it, single-leg work on one leg, and the knee at the exercise's own
+/// angle (within 10°) in both positions (where a transition starts, for sit-to-stand).
+pub(super) fn pose_problems(exercises: &[Exercise], poses: &BTreeMap<String, Illustrated>) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in exercises {
+        let Some(drawn) = poses.get(&e.id) else {
+            out.push(format!("{}: no pose in poses.json", e.id));
+            continue;
+        };
+        let p = &drawn.pose;
+        let id = &e.id;
+        let has = |prop: Prop| p.props.contains(&prop);
+        if drawn.alt.trim().len() < 20 {
+            out.push(format!("{id}: the alt text says too little"));
+        }
+        match e.position {
+            Position::Seated if !(p.base == Base::Seat && has(Prop::Chair)) => {
+                out.push(format!("{id}: seated, so drawn on a chair"));
+            }
+            Position::WallSit if !(p.base == Base::WallSit && has(Prop::Wall)) => {
+                out.push(format!("{id}: a wall sit, so drawn with the back on a wall"));
+            }
+            Position::Machine if !(p.base == Base::Sled && has(Prop::LegPressSled)) => {
+                out.push(format!("{id}: on a machine, so drawn on the leg-press sled"));
+            }
+            _ => {}
+        }
+        if e.equipment.contains(&Equipment::Step) {
+            if !(has(Prop::Step) && matches!(p.base, Base::StepEdge | Base::Stair)) {
+                out.push(format!("{id}: uses a step, so drawn on one"));
+            }
+            if p.base == Base::StepEdge && !p.heel_below_step {
+                out.push(format!("{id}: off a step edge, so the heel goes below the step"));
+            }
+        }
+        if e.equipment.contains(&Equipment::Wall) && !has(Prop::Wall) {
+            out.push(format!("{id}: uses a wall, so drawn with one"));
+        }
+        if e.equipment.contains(&Equipment::LegPressMachine) && !has(Prop::LegPressSled) {
+            out.push(format!("{id}: uses the leg press, so drawn with it"));
+        }
+        if e.laterality == Laterality::SingleLeg && !p.single_leg && p.other_leg.is_none() {
+            out.push(format!("{id}: single-leg, so drawn on one leg"));
+        }
+        if let Some(knee) = e.knee_angle_deg {
+            let knee = f64::from(knee);
+            // A transition (sit-to-stand) holds the angle only where it starts.
+            let frames = if p.end_base.is_some() {
+                vec![("start", &p.start)]
+            } else {
+                vec![("start", &p.start), ("end", &p.end)]
+            };
+            for (frame, joints) in frames {
+                if (joints.knee - knee).abs() > 10.0 && e.position != Position::Walking {
+                    out.push(format!(
+                        "{id}: the {frame} position's knee is {}°, the exercise's {knee}°",
+                        joints.knee
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{Catalogue, EMBEDDED};
     use serde_json::Value;
+
+    /// The pose rules on the shipped data with one pose (or exercise) changed.
+    fn pose_broken(edit: impl FnOnce(&mut Value, &mut Value)) -> Vec<String> {
+        let mut doc: Value = serde_json::from_str(EMBEDDED).unwrap();
+        let mut poses: Value = serde_json::from_str(super::super::POSES).unwrap();
+        edit(&mut doc, &mut poses);
+        let file: super::DataFile = serde_json::from_value(doc).unwrap();
+        super::pose_problems(&file.exercises, &serde_json::from_value(poses).unwrap())
+    }
+
+    #[test]
+    fn every_shipped_pose_passes_and_a_wrong_one_is_named() {
+        assert_eq!(pose_broken(|_, _| {}), Vec::<String>::new());
+        let standing = pose_broken(|_, p| p["seated-calf-raise"]["pose"]["base"] = "floor".into());
+        assert_eq!(standing, ["seated-calf-raise: seated, so drawn on a chair"]);
+        let flat =
+            pose_broken(|_, p| p["eccentric-heel-drop-bent-knee"]["pose"]["heel_below_step"] = false.into());
+        assert_eq!(
+            flat,
+            ["eccentric-heel-drop-bent-knee: off a step edge, so the heel goes below the step"]
+        );
+        let knee = pose_broken(|_, p| p["bent-knee-wall-calf-raise"]["pose"]["end"]["knee"] = 0.0.into());
+        assert_eq!(
+            knee,
+            ["bent-knee-wall-calf-raise: the end position's knee is 0°, the exercise's 30°"]
+        );
+        let two_legs = pose_broken(|_, p| p["single-leg-heel-raise"]["pose"]["single_leg"] = false.into());
+        assert_eq!(
+            two_legs,
+            ["single-leg-heel-raise: single-leg, so drawn on one leg"]
+        );
+        let missing = pose_broken(|_, p| {
+            p.as_object_mut().unwrap().remove("walking");
+        });
+        assert_eq!(missing, ["walking: no pose in poses.json"]);
+    }
 
     fn broken(edit: impl FnOnce(&mut Value)) -> Vec<String> {
         let mut doc: Value = serde_json::from_str(EMBEDDED).unwrap();
