@@ -570,7 +570,13 @@ async fn a_rotation_signs_with_both_secrets_and_a_test_event_is_logged() {
 
 #[actix_web::test]
 async fn a_revoked_grant_stops_delivery_of_that_users_events_at_once() {
-    let app = spawn_app().await;
+    // The retry comes a second after the failure, well after the revocation below (with the
+    // tests' 50 ms it could come first and rightly deliver the event before the grant ended).
+    let app = spawn_app_with(
+        |s| s.webhooks.retry_schedule = vec![Duration::from_secs(1); 3],
+        None,
+    )
+    .await;
     let receiver = Receiver::start();
     let (partner, users) = app
         .partner_with_users("sessions:read", &["sessions:read"], 2)
