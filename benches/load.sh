@@ -48,7 +48,7 @@ trap cleanup EXIT
 
 start() { # $1: DATABASE_URL ("" = SQLite in $WORK/data)
   SOLEUS_PORT=$PORT SOLEUS_DATA_DIR="$WORK/data" DATABASE_URL="${1:-$WORK/data/soleus.db}" RUST_LOG=warn \
-    SOLEUS_LOGIN_FAILURES_PER_ADDRESS=1000000 SOLEUS_RATE_LIMIT_READ=0 SOLEUS_RATE_LIMIT_WRITE=0 SOLEUS_RATE_LIMIT_AUTH=0 SOLEUS_RATE_LIMIT_EXPENSIVE=0 "$BIN" >>"$WORK/server.log" 2>&1 &
+    SOLEUS_LOGIN_FAILURES_PER_ADDRESS=1000000 SOLEUS_RATE_LIMIT_READ=0 SOLEUS_RATE_LIMIT_WRITE=0 SOLEUS_RATE_LIMIT_AUTH=0 SOLEUS_RATE_LIMIT_EXPENSIVE=0 SOLEUS_MAX_SESSIONS_PER_DAY=0 "$BIN" >>"$WORK/server.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 100); do curl -fs "$BASE/readyz" >/dev/null 2>&1 && return; sleep 0.2; done
   echo "server did not start:" >&2; cat "$WORK/server.log" >&2; exit 1

@@ -36,7 +36,7 @@ start() { # $1: replicas
   for n in $(seq 0 $(( $1 - 1 ))); do
     SOLEUS_PORT=$(( BASE_PORT + n )) SOLEUS_DATA_DIR="$WORK/data" DATABASE_URL="$DB_URL" RUST_LOG=warn \
       SOLEUS_DB_POOL_SIZE=8 SOLEUS_REGISTRATIONS_PER_ADDRESS=1000000 \
-      SOLEUS_LOGIN_FAILURES_PER_ADDRESS=1000000 SOLEUS_RATE_LIMIT_READ=0 SOLEUS_RATE_LIMIT_WRITE=0 SOLEUS_RATE_LIMIT_AUTH=0 SOLEUS_RATE_LIMIT_EXPENSIVE=0 "$BIN" >>"$WORK/server.log" 2>&1 &
+      SOLEUS_LOGIN_FAILURES_PER_ADDRESS=1000000 SOLEUS_RATE_LIMIT_READ=0 SOLEUS_RATE_LIMIT_WRITE=0 SOLEUS_RATE_LIMIT_AUTH=0 SOLEUS_RATE_LIMIT_EXPENSIVE=0 SOLEUS_MAX_SESSIONS_PER_DAY=0 "$BIN" >>"$WORK/server.log" 2>&1 &
     PIDS+=($!)
     # The first start creates the signing key the others share.
     for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$(( BASE_PORT + n ))/readyz" >/dev/null 2>&1 && break; sleep 0.2; done

@@ -138,6 +138,10 @@ impl Application {
                 .wrap(from_fn(middleware::single_vary))
                 .app_data(state.routes)
                 .app_data(state.meta)
+                // This worker's group commit for new sessions (its task runs on the worker).
+                .app_data(web::Data::new(crate::services::sessions::Writer::start(
+                    state.pool.get_ref().clone(),
+                )))
                 .app_data(state.pool)
                 .app_data(state.catalogue)
                 .app_data(state.auth)

@@ -56,13 +56,15 @@ fn if_match(req: &HttpRequest) -> impl FnOnce(&Session) -> Result<(), ApiError> 
 
 async fn create(
     pool: &DbPool,
+    writer: &sessions::Writer,
     catalogue: &Arc<Catalogue>,
     limits: &Limiter,
     subject: Subject,
     input: SessionInput,
 ) -> Result<HttpResponse, ApiError> {
     let location = subject.collection("sessions");
-    let Written { result, session } = sessions::create(pool, catalogue, limits, subject, input).await?;
+    let Written { result, session } =
+        sessions::create(pool, writer, catalogue, limits, subject, input).await?;
     let mut builder = if result == SyncResult::Created {
         HttpResponse::Created()
     } else {
@@ -105,13 +107,14 @@ user_and_partner! {
         req: HttpRequest,
         acting: Acting<need::SessionsWrite>,
         pool: web::Data<DbPool>,
+        writer: web::Data<sessions::Writer>,
         catalogue: web::Data<Catalogue>,
         limits: web::Data<Limiter>,
         body: Json<SessionInput>,
     ) -> Result<HttpResponse, ApiError> {
         let (subject, input, catalogue) = (acting.authorize(&pool).await?, body.into_inner(), catalogue.into_inner());
         idempotent(&req, &pool, subject.key_scope(), &input, || {
-            create(&pool, &catalogue, &limits, subject, input.clone())
+            create(&pool, &writer, &catalogue, &limits, subject, input.clone())
         })
         .await
     }

@@ -233,6 +233,96 @@ pub fn insert_new(conn: &mut AnyConnection, row: &mut SessionRow, event: &mut Ev
     }
 }
 
+/// [`insert_new`] for several sessions at once (of one user or many): one statement on
+/// PostgreSQL, one write transaction on SQLite, so concurrent creates share a commit. Every
+/// user's lock is taken before the transaction's id is read, exactly as for one session; on
+/// PostgreSQL the locks are taken in the order of their key hashes, so two groups can never
+/// wait for each other. Each write gets the position `xid << 20 | k` (k: its index here), and
+/// its event the same one. All or nothing: on any error nothing is stored.
+pub fn insert_new_many(conn: &mut AnyConnection, writes: &mut [(SessionRow, EventRow)]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamp};
+    if let [(row, event)] = writes {
+        return insert_new(conn, row, event);
+    }
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            let locks: Vec<String> = writes
+                .iter()
+                .map(|(r, _)| format!("sessions:{}", r.user_id))
+                .collect();
+            let rows: Vec<&SessionRow> = writes.iter().map(|(r, _)| r).collect();
+            let events: Vec<&EventRow> = writes.iter().map(|(_, e)| e).collect();
+            let text = |f: fn(&SessionRow) -> &str| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
+            let event_text = |f: fn(&EventRow) -> &str| events.iter().map(|e| f(e)).collect::<Vec<_>>();
+            let base = diesel::sql_query(
+                "WITH locked AS ( \
+                   SELECT count(pg_advisory_xact_lock(h)) AS n FROM ( \
+                     SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS keys), \
+                 position AS (SELECT (pg_current_xact_id()::text::bigint << 20) AS base FROM locked), \
+                 input AS ( \
+                   SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamp[], $6::int4[], \
+                     $7::int4[], $8::text[], $9::text[], $10::int8[], $11::text[], $12::text[], $13::int8[], \
+                     $14::bool[], $15::timestamp[], $16::timestamp[], $17::text[], $18::text[], $19::text[], \
+                     $20::timestamp[]) WITH ORDINALITY \
+                   AS t(id, user_id, programme_id, started_at, utc_offset_minutes, duration_seconds, source, \
+                     external_id, external_version, content, content_hash, version, deleted, created_at, \
+                     updated_at, event_id, event_type, event_data, event_created_at, k)), \
+                 stored AS ( \
+                   INSERT INTO sessions (id, user_id, programme_id, started_at, utc_offset_minutes, \
+                     duration_seconds, source, external_id, external_version, content, content_hash, \
+                     version, seq, deleted, created_at, updated_at) \
+                   SELECT id, user_id, programme_id, started_at, utc_offset_minutes, duration_seconds, source, \
+                     external_id, external_version, content, content_hash, version, position.base + k - 1, \
+                     deleted, created_at, updated_at \
+                   FROM input, position RETURNING seq) \
+                 INSERT INTO events (seq, id, user_id, partner_id, type, data, created_at) \
+                 SELECT position.base + k - 1, event_id, user_id, NULL, event_type, event_data, event_created_at \
+                 FROM input, position RETURNING seq",
+            )
+            .bind::<Array<Text>, _>(locks)
+            .bind::<Array<Text>, _>(text(|r| &r.id))
+            .bind::<Array<Text>, _>(text(|r| &r.user_id))
+            .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.programme_id.as_deref()).collect::<Vec<_>>())
+            .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.started_at).collect::<Vec<_>>())
+            .bind::<Array<Integer>, _>(rows.iter().map(|r| r.utc_offset_minutes).collect::<Vec<_>>())
+            .bind::<Array<Integer>, _>(rows.iter().map(|r| r.duration_seconds).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(text(|r| &r.source))
+            .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.external_id.as_deref()).collect::<Vec<_>>())
+            .bind::<Array<Nullable<BigInt>>, _>(rows.iter().map(|r| r.external_version).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(text(|r| &r.content))
+            .bind::<Array<Text>, _>(text(|r| &r.content_hash))
+            .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.version).collect::<Vec<_>>())
+            .bind::<Array<Bool>, _>(rows.iter().map(|r| r.deleted).collect::<Vec<_>>())
+            .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
+            .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.updated_at).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(event_text(|e| &e.id))
+            .bind::<Array<Text>, _>(event_text(|e| &e.kind))
+            .bind::<Array<Text>, _>(event_text(|e| &e.data))
+            .bind::<Array<Timestamp>, _>(events.iter().map(|e| e.created_at).collect::<Vec<_>>())
+            .load::<PgPosition>(c)?
+            .into_iter()
+            .map(|p| p.seq)
+            .min()
+            .ok_or(diesel::result::Error::NotFound)?;
+            for (k, (row, event)) in (0..).zip(writes.iter_mut()) {
+                (row.seq, event.seq) = (base + k, base + k);
+            }
+            Ok(())
+        }
+        // One writer at a time: the first user's lock is the write lock, which covers them all.
+        AnyConnection::Sqlite(_) => conn.transaction(|conn| {
+            lock(conn, writes.first().map_or("", |(row, _)| row.user_id.as_str()))?;
+            let positions = next_positions(conn, writes.len())?;
+            for ((row, event), seq) in writes.iter_mut().zip(positions) {
+                (row.seq, event.seq) = (seq, seq);
+            }
+            let (rows, events): (Vec<SessionRow>, Vec<EventRow>) = writes.iter().cloned().unzip();
+            insert_many(conn, &rows)?;
+            super::events::insert_many(conn, &events)
+        }),
+    }
+}
+
 /// Replaces the stored row (same id and owner). `NotFound` when no row was replaced (a
 /// tombstone purged in between), so a write never reports a change it did not store.
 pub fn replace(conn: &mut AnyConnection, row: &SessionRow) -> QueryResult<()> {

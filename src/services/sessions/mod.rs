@@ -4,6 +4,7 @@
 //! and a partner acting under the user's grant: only the [`Subject`] differs.
 
 pub mod feed;
+mod group;
 pub mod stats;
 pub mod sync;
 
@@ -23,6 +24,7 @@ use crate::error::{ApiError, read_json, write_json};
 use crate::limits::{Class, Limiter};
 use crate::repository::programmes;
 use crate::repository::sessions::{self as repo, Bulk, Direct, SessionRow};
+pub use group::Writer;
 pub use sync::{SyncError, SyncResult};
 
 /// A stored session.
@@ -181,6 +183,7 @@ pub fn not_found() -> ApiError {
 /// Logs one session under the sync rules, then adapts its programme if it opted in.
 pub async fn create(
     pool: &DbPool,
+    writer: &Writer,
     catalogue: &Arc<Catalogue>,
     limits: &Limiter,
     subject: Subject,
@@ -197,14 +200,10 @@ pub async fn create(
         return Err(unknown_programme());
     }
     let (result, row) = match sync::fresh(&subject, &input) {
-        // Nothing to look up first: one statement on PostgreSQL.
-        Some(mut row) => {
-            let mut event = events::session(EventType::SessionCreated, &row)?;
-            db::autocommit(pool, move |conn| {
-                repo::insert_new(conn, &mut row, &mut event)?;
-                Ok((SyncResult::Created, row))
-            })
-            .await?
+        // Nothing to look up first: written with whatever other new sessions are waiting.
+        Some(row) => {
+            let event = events::session(EventType::SessionCreated, &row)?;
+            (SyncResult::Created, writer.insert(row, event).await?)
         }
         None => {
             locked(

@@ -140,6 +140,79 @@ async fn fifty_concurrent_writers_lose_and_duplicate_nothing() {
     assert_eq!(feed.len(), 25);
 }
 
+/// New sessions arriving together are written together (group commit): a deleted account's
+/// sessions in the same groups fail alone, and every feed still holds each of its user's
+/// sessions once, in order.
+#[actix_web::test]
+async fn concurrent_new_sessions_share_commits_and_a_failing_one_fails_alone() {
+    let app = spawn_app().await;
+    let mut tokens = Vec::new();
+    for n in 0..3 {
+        tokens.push(app.user(&format!("group{n}@example.com")).await.1);
+    }
+    let gone = app.user("gone@example.com").await.1;
+    assert_eq!(app.delete_with("/v1/me", &gone).await.status.as_u16(), 204);
+    // Round robin, so that the deleted account's sessions share groups with the others.
+    let mut order: Vec<&String> = Vec::new();
+    for i in 0..30 {
+        order.extend(tokens.iter());
+        if i < 10 {
+            order.push(&gone);
+        }
+    }
+    let requests = order.iter().enumerate().map(|(i, token)| {
+        let body = session(None, &format!("2026-10-{:02}T06:{:02}:00Z", 1 + i % 28, i % 60));
+        let app = &app;
+        async move {
+            (
+                *token,
+                app.send_json_with("POST", "/v1/me/sessions", token, &body).await,
+            )
+        }
+    });
+    let results = futures_util::future::join_all(requests).await;
+    for (token, res) in &results {
+        let expected = if *token == &gone { 401 } else { 201 };
+        assert_eq!(
+            res.status.as_u16(),
+            expected,
+            "{}",
+            String::from_utf8_lossy(&res.body)
+        );
+    }
+    for token in &tokens {
+        let mut created: Vec<String> = results
+            .iter()
+            .filter(|(t, _)| *t == token)
+            .map(|(_, res)| res.json()["id"].as_str().unwrap().to_owned())
+            .collect();
+        created.sort();
+        let (feed, _) = app.follow("/v1/me/changes", token, None, 7).await;
+        let mut seen: Vec<String> = feed
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect();
+        seen.sort();
+        assert_eq!(seen, created, "the feed holds each created session once");
+    }
+    let mut conn = app.raw_connection();
+    let seqs: Vec<i64> = sessions::table.select(sessions::seq).load(&mut conn).unwrap();
+    assert_eq!(seqs.len(), 90, "nothing stored for the deleted account");
+    assert_eq!(
+        seqs.iter().collect::<BTreeSet<_>>().len(),
+        90,
+        "every write has its own position"
+    );
+    if app.database_url.starts_with("postgres") {
+        // Positions are `xid << 20 | k`: two sessions with one xid were committed together.
+        let transactions = seqs.iter().map(|s| s >> 20).collect::<BTreeSet<_>>().len();
+        assert!(
+            transactions < 90,
+            "no group was formed: {transactions} commits for 90 sessions"
+        );
+    }
+}
+
 #[actix_web::test]
 async fn a_batch_answers_each_item_in_order_and_one_bad_item_rejects_nothing_else() {
     let app = spawn_app().await;
