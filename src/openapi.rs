@@ -24,7 +24,7 @@ lists exercises; `POST /v1/programmes/preview` with `{\"age\": 45, \"activity_le
 \"goals\": [\"circulation\"]}` returns a screened, explained 12-week programme. Nothing is stored.
 2. **Register and get a token.** `POST /v1/auth/register` with `{\"email\", \"password\"}` (10+ \
 characters), then `POST /v1/auth/token` with the same: the answer's `access_token` is valid for \
-15 minutes. Click **Authorize** above, choose `bearer_auth` and paste it: every \"Try it out\" now \
+15 minutes. Click **Authorize** (below this introduction, on the right), choose `bearer_auth` and paste it: every \"Try it out\" now \
 acts as you.
 3. **Store your first programme.** `POST /v1/me/programmes` with the preview's body; keep its `id`.
 4. **Log your first session.** `POST /v1/me/sessions` with `{\"started_at\": \

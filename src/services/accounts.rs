@@ -130,6 +130,9 @@ pub async fn update(pool: &DbPool, subject: Subject, p: ProfileChanges) -> Resul
 /// Deletes the account and everything stored for it.
 pub async fn delete(pool: &DbPool, subject: Subject) -> Result<(), ApiError> {
     let deleted = db::write(pool, move |conn| -> Result<bool, ApiError> {
+        // The user's session lock first: a create in flight commits before (and its event is
+        // deleted with the rest) or waits and finds the account gone, never lands in between.
+        crate::repository::sessions::lock(conn, &subject.user_id)?;
         // Partners hear that their grants ended; the events carrying the user's data go with
         // the account.
         let grants = partners::revoke_all_of(conn, &subject.user_id, db::now())?;

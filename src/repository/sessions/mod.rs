@@ -234,39 +234,51 @@ pub fn insert_new(conn: &mut AnyConnection, row: &mut SessionRow, event: &mut Ev
 }
 
 /// [`insert_new`] for several sessions at once (of one user or many): one statement on
-/// PostgreSQL, one write transaction on SQLite, so concurrent creates share a commit. Every
-/// user's lock is taken before the transaction's id is read, exactly as for one session; on
-/// PostgreSQL the locks are taken in the order of their key hashes, so two groups can never
-/// wait for each other. Each write gets the position `xid << 20 | k` (k: its index here), and
-/// its event the same one. All or nothing: on any error nothing is stored.
-pub fn insert_new_many(conn: &mut AnyConnection, writes: &mut [(SessionRow, EventRow)]) -> QueryResult<()> {
+/// PostgreSQL, one write transaction on SQLite, so concurrent creates share a commit. Returns,
+/// for each write, whether it was stored; the ones left out are for the caller to write on
+/// their own with [`insert_new`], which waits as usual:
+/// - a user whose lock another transaction holds (a long batch, say) is left out rather than
+///   waited for, so a group never makes other users wait for that one (PostgreSQL: the group
+///   only tries the locks, so it can never wait, nor deadlock, whatever their order);
+/// - a user who no longer exists (an account deleted while its token still runs) is left out,
+///   so its refusal comes from the single write and does not fail the others.
+///
+/// Every stored user's lock is taken before the transaction's id is read, exactly as for one
+/// session. Stored write k gets the position `xid << 20 | (k - 1)`, its event the same one. All
+/// or nothing: on an error nothing is stored.
+pub fn insert_new_many(
+    conn: &mut AnyConnection,
+    writes: &mut [(SessionRow, EventRow)],
+) -> QueryResult<Vec<bool>> {
     use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamp};
     if let [(row, event)] = writes {
-        return insert_new(conn, row, event);
+        return insert_new(conn, row, event).map(|()| vec![true]);
     }
     match conn {
         AnyConnection::Postgresql(c) => {
-            let locks: Vec<String> = writes
-                .iter()
-                .map(|(r, _)| format!("sessions:{}", r.user_id))
-                .collect();
             let rows: Vec<&SessionRow> = writes.iter().map(|(r, _)| r).collect();
             let events: Vec<&EventRow> = writes.iter().map(|(_, e)| e).collect();
             let text = |f: fn(&SessionRow) -> &str| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
             let event_text = |f: fn(&EventRow) -> &str| events.iter().map(|e| f(e)).collect::<Vec<_>>();
-            let base = diesel::sql_query(
-                "WITH locked AS ( \
-                   SELECT count(pg_advisory_xact_lock(h)) AS n FROM ( \
-                     SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS keys), \
-                 position AS (SELECT (pg_current_xact_id()::text::bigint << 20) AS base FROM locked), \
-                 input AS ( \
-                   SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamp[], $6::int4[], \
-                     $7::int4[], $8::text[], $9::text[], $10::int8[], $11::text[], $12::text[], $13::int8[], \
-                     $14::bool[], $15::timestamp[], $16::timestamp[], $17::text[], $18::text[], $19::text[], \
-                     $20::timestamp[]) WITH ORDINALITY \
+            // `got` is materialised before `position` reads the transaction id (its FROM needs
+            // the count), and both inserts need `position`: the locks come first.
+            let stored = diesel::sql_query(
+                "WITH input AS ( \
+                   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamp[], $5::int4[], \
+                     $6::int4[], $7::text[], $8::text[], $9::int8[], $10::text[], $11::text[], $12::int8[], \
+                     $13::bool[], $14::timestamp[], $15::timestamp[], $16::text[], $17::text[], $18::text[], \
+                     $19::timestamp[]) WITH ORDINALITY \
                    AS t(id, user_id, programme_id, started_at, utc_offset_minutes, duration_seconds, source, \
                      external_id, external_version, content, content_hash, version, deleted, created_at, \
                      updated_at, event_id, event_type, event_data, event_created_at, k)), \
+                 got AS MATERIALIZED ( \
+                   SELECT user_id FROM (SELECT DISTINCT user_id FROM input) AS owners \
+                   WHERE EXISTS (SELECT 1 FROM users WHERE users.id = owners.user_id) \
+                     AND pg_try_advisory_xact_lock(hashtextextended('sessions:' || user_id, 0))), \
+                 position AS ( \
+                   SELECT (pg_current_xact_id()::text::bigint << 20) AS base \
+                   FROM (SELECT count(*) FROM got) AS locked), \
+                 mine AS (SELECT input.* FROM input JOIN got USING (user_id)), \
                  stored AS ( \
                    INSERT INTO sessions (id, user_id, programme_id, started_at, utc_offset_minutes, \
                      duration_seconds, source, external_id, external_version, content, content_hash, \
@@ -274,12 +286,11 @@ pub fn insert_new_many(conn: &mut AnyConnection, writes: &mut [(SessionRow, Even
                    SELECT id, user_id, programme_id, started_at, utc_offset_minutes, duration_seconds, source, \
                      external_id, external_version, content, content_hash, version, position.base + k - 1, \
                      deleted, created_at, updated_at \
-                   FROM input, position RETURNING seq) \
+                   FROM mine, position RETURNING seq) \
                  INSERT INTO events (seq, id, user_id, partner_id, type, data, created_at) \
                  SELECT position.base + k - 1, event_id, user_id, NULL, event_type, event_data, event_created_at \
-                 FROM input, position RETURNING seq",
+                 FROM mine, position RETURNING seq",
             )
-            .bind::<Array<Text>, _>(locks)
             .bind::<Array<Text>, _>(text(|r| &r.id))
             .bind::<Array<Text>, _>(text(|r| &r.user_id))
             .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.programme_id.as_deref()).collect::<Vec<_>>())
@@ -299,26 +310,51 @@ pub fn insert_new_many(conn: &mut AnyConnection, writes: &mut [(SessionRow, Even
             .bind::<Array<Text>, _>(event_text(|e| &e.kind))
             .bind::<Array<Text>, _>(event_text(|e| &e.data))
             .bind::<Array<Timestamp>, _>(events.iter().map(|e| e.created_at).collect::<Vec<_>>())
-            .load::<PgPosition>(c)?
-            .into_iter()
-            .map(|p| p.seq)
-            .min()
-            .ok_or(diesel::result::Error::NotFound)?;
-            for (k, (row, event)) in (0..).zip(writes.iter_mut()) {
-                (row.seq, event.seq) = (base + k, base + k);
+            .load::<PgPosition>(c)?;
+            // Positions are `base | (k - 1)` with k below 2^20: each names its write.
+            let mask = (1_i64 << WRITES_PER_TRANSACTION_BITS) - 1;
+            let mut done = vec![false; writes.len()];
+            for seq in stored.into_iter().map(|p| p.seq) {
+                let k = usize::try_from(seq & mask).map_err(|_| diesel::result::Error::NotFound)?;
+                let ((row, event), stored) = writes
+                    .get_mut(k)
+                    .zip(done.get_mut(k))
+                    .ok_or(diesel::result::Error::NotFound)?;
+                (row.seq, event.seq) = (seq, seq);
+                *stored = true;
             }
-            Ok(())
+            Ok(done)
         }
         // One writer at a time: the first user's lock is the write lock, which covers them all.
         AnyConnection::Sqlite(_) => conn.transaction(|conn| {
+            use crate::db::schema::users;
             lock(conn, writes.first().map_or("", |(row, _)| row.user_id.as_str()))?;
-            let positions = next_positions(conn, writes.len())?;
-            for ((row, event), seq) in writes.iter_mut().zip(positions) {
-                (row.seq, event.seq) = (seq, seq);
+            let owners: Vec<&str> = writes.iter().map(|(row, _)| row.user_id.as_str()).collect();
+            let living: std::collections::HashSet<String> = users::table
+                .filter(users::id.eq_any(owners))
+                .select(users::id)
+                .load::<String>(conn)?
+                .into_iter()
+                .collect();
+            let done: Vec<bool> = writes
+                .iter()
+                .map(|(row, _)| living.contains(&row.user_id))
+                .collect();
+            let stored = done.iter().filter(|d| **d).count();
+            if stored == 0 {
+                return Ok(done);
             }
-            let (rows, events): (Vec<SessionRow>, Vec<EventRow>) = writes.iter().cloned().unzip();
+            let mut positions = next_positions(conn, stored)?.into_iter();
+            let (mut rows, mut events) = (Vec::with_capacity(stored), Vec::with_capacity(stored));
+            for ((row, event), _) in writes.iter_mut().zip(&done).filter(|(_, d)| **d) {
+                let seq = positions.next().ok_or(diesel::result::Error::NotFound)?;
+                (row.seq, event.seq) = (seq, seq);
+                rows.push(row.clone());
+                events.push(event.clone());
+            }
             insert_many(conn, &rows)?;
-            super::events::insert_many(conn, &events)
+            super::events::insert_many(conn, &events)?;
+            Ok(done)
         }),
     }
 }

@@ -6,41 +6,57 @@
 //! once, as before; a busy one writes tens per commit instead of one, so the database and the
 //! blocking threads do a fraction of the work.
 //!
-//! Order and isolation do not change: the group takes every user's lock before its position
-//! (see `repository::sessions`), and a group that fails (an account deleted in between) is
-//! written again one session at a time, so each create gets its own answer.
+//! Order and isolation do not change: the group takes each user's lock before its position
+//! (see `repository::sessions::insert_new_many`). A user the group cannot serve at once (their
+//! lock is held elsewhere, or the account is gone) is written on its own, as without groups,
+//! while the rest of the group is answered: nobody waits for another user.
+//!
+//! The queue is bounded: a full one answers 503 at once, and a create that waited in it longer
+//! than [`QUEUE_WAIT`] (or whose client has gone) is not written, so an overloaded server sheds
+//! load instead of piling requests up in memory.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use tracing::Instrument as _;
 
-use crate::db::{self, DbPool};
+use crate::db::{self, DbError, DbPool};
 use crate::error::ApiError;
 use crate::repository::events::EventRow;
 use crate::repository::sessions::{self as repo, SessionRow};
 
 /// Groups one worker writes at once. More would let each hold fewer sessions (less
-/// sharing); fewer would leave the pool idle while one commits.
+/// sharing); fewer would leave the pool idle while one commits (benches/README.md).
 const GROUPS_IN_FLIGHT: usize = 2;
-/// The most sessions in one group (one statement: 20 arrays of this length).
+/// The most sessions in one group (one statement: 19 arrays of this length).
 const MAX_GROUP: usize = 64;
+/// Creates one worker holds waiting for a group; one more is answered 503.
+const QUEUE: usize = 16 * MAX_GROUP;
+/// The longest a create waits in the queue before it is answered 503 unwritten (as long as a
+/// single create waits for a database connection).
+const QUEUE_WAIT: Duration = Duration::from_secs(5);
+
+type Reply = oneshot::Sender<Result<SessionRow, ApiError>>;
 
 struct Job {
     row: SessionRow,
     event: EventRow,
-    reply: oneshot::Sender<Result<SessionRow, ApiError>>,
+    reply: Reply,
+    queued: Instant,
+    span: tracing::Span,
 }
 
 /// A worker's queue of new sessions (see the module's notes).
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::UnboundedSender<Job>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl Writer {
     /// Starts the writer on the current worker's runtime (call it from the app factory).
     pub fn start(pool: DbPool) -> Self {
-        let (jobs, queue) = mpsc::unbounded_channel();
+        let (jobs, queue) = mpsc::channel(QUEUE);
         tokio::task::spawn_local(run(pool, queue));
         Self { jobs }
     }
@@ -48,9 +64,17 @@ impl Writer {
     /// Stores a new session and its event, sets their positions, and returns the row.
     pub(super) async fn insert(&self, row: SessionRow, event: EventRow) -> Result<SessionRow, ApiError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job { row, event, reply })
-            .map_err(|_| stopping())?;
+        let job = Job {
+            row,
+            event,
+            reply,
+            queued: Instant::now(),
+            span: tracing::Span::current(),
+        };
+        self.jobs.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => busy(),
+            mpsc::error::TrySendError::Closed(_) => stopping(),
+        })?;
         answer.await.map_err(|_| stopping())?
     }
 }
@@ -59,18 +83,35 @@ fn stopping() -> ApiError {
     ApiError::ServiceUnavailable("The server is shutting down; retry.".into())
 }
 
-async fn run(pool: DbPool, mut queue: mpsc::UnboundedReceiver<Job>) {
+fn busy() -> ApiError {
+    ApiError::ServiceUnavailable(
+        "The server has more sessions to write than it can take now; retry later.".into(),
+    )
+}
+
+async fn run(pool: DbPool, mut queue: mpsc::Receiver<Job>) {
     let slots = Arc::new(Semaphore::new(GROUPS_IN_FLIGHT));
     while let Some(first) = queue.recv().await {
         // Wait for a free slot before gathering: whatever arrives meanwhile joins this group.
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP
-            && let Ok(job) = queue.try_recv()
-        {
-            group.push(job);
+        let mut group = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            if job.reply.is_closed() {
+                // The client has gone: nobody to answer, and nothing written is the safer end.
+            } else if job.queued.elapsed() > QUEUE_WAIT {
+                let _ = job.reply.send(Err(busy()));
+            } else {
+                group.push(job);
+            }
+            if group.len() < MAX_GROUP {
+                next = queue.try_recv().ok();
+            }
+        }
+        if group.is_empty() {
+            continue;
         }
         let pool = pool.clone();
         tokio::task::spawn_local(async move {
@@ -80,48 +121,56 @@ async fn run(pool: DbPool, mut queue: mpsc::UnboundedReceiver<Job>) {
     }
 }
 
+/// Writes a group and answers each create; the ones the group left out are written on their
+/// own, concurrently, after the slot is free again.
 async fn write(pool: &DbPool, group: Vec<Job>) {
-    let (writes, replies): (Vec<_>, Vec<_>) = group
-        .into_iter()
-        .map(|job| ((job.row, job.event), job.reply))
-        .unzip();
-    match db::autocommit(pool, move |conn| Ok(store(conn, writes))).await {
-        Ok(results) => {
-            for (reply, result) in replies.into_iter().zip(results) {
-                // A create whose client went away has nobody to answer: its row stays stored.
-                let _ = reply.send(result.map_err(|e| db::DbError::Query(e).into()));
+    let mut writes = Vec::with_capacity(group.len());
+    let mut waiting = Vec::with_capacity(group.len());
+    for job in group {
+        writes.push((job.row, job.event));
+        waiting.push((job.reply, job.span));
+    }
+    let result = db::autocommit(pool, move |conn| {
+        // A failed group stored nothing: its sessions are written on their own.
+        let done = repo::insert_new_many(conn, &mut writes).unwrap_or_else(|e| {
+            tracing::debug!(error = %e, size = writes.len(), "group of new sessions failed; writing them one by one");
+            vec![false; writes.len()]
+        });
+        Ok(writes.into_iter().zip(done).collect::<Vec<_>>())
+    })
+    .await;
+    match result {
+        Ok(outcomes) => {
+            for ((reply, span), ((row, event), done)) in waiting.into_iter().zip(outcomes) {
+                if done {
+                    // A create whose client went away has nobody to answer: its row stays stored.
+                    let _ = reply.send(Ok(row));
+                } else {
+                    let pool = pool.clone();
+                    tokio::task::spawn_local(alone(pool, row, event, reply).instrument(span));
+                }
             }
         }
-        // No connection (or the blocking pool is gone): nothing was written.
         Err(e) => {
-            let mut replies = replies.into_iter();
-            if let Some(first) = replies.next() {
-                let _ = first.send(Err(e.into()));
-            }
-            for reply in replies {
-                let _ = reply.send(Err(ApiError::ServiceUnavailable(
-                    "The database is unavailable; retry later.".into(),
-                )));
+            // No connection: nothing was written (503). A panic in the blocking task: the
+            // group may or may not be stored, which only a 500 says honestly.
+            for (reply, _) in waiting {
+                let _ = reply.send(Err(match &e {
+                    DbError::Pool(_) => ApiError::ServiceUnavailable(
+                        "The database is temporarily unavailable; retry later.".into(),
+                    ),
+                    other => ApiError::Internal(anyhow::anyhow!("group of new sessions: {other}")),
+                }));
             }
         }
     }
 }
 
-/// The group in one statement; if that fails, each session on its own, so that one failure
-/// (its account deleted in between) does not fail the others.
-fn store(
-    conn: &mut db::AnyConnection,
-    mut writes: Vec<(SessionRow, EventRow)>,
-) -> Vec<diesel::QueryResult<SessionRow>> {
-    match repo::insert_new_many(conn, &mut writes) {
-        Ok(()) => writes.into_iter().map(|(row, _)| Ok(row)).collect(),
-        Err(e) if writes.len() == 1 => vec![Err(e)],
-        Err(e) => {
-            tracing::debug!(error = %e, size = writes.len(), "group of new sessions failed; writing them one by one");
-            writes
-                .into_iter()
-                .map(|(mut row, mut event)| repo::insert_new(conn, &mut row, &mut event).map(|()| row))
-                .collect()
-        }
-    }
+/// One session on its own, waiting for its user's lock like any single write.
+async fn alone(pool: DbPool, mut row: SessionRow, mut event: EventRow, reply: Reply) {
+    let result = db::autocommit(&pool, move |conn| {
+        repo::insert_new(conn, &mut row, &mut event).map(|()| row)
+    })
+    .await;
+    let _ = reply.send(result.map_err(ApiError::from));
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use diesel::prelude::*;
 use serde_json::json;
-use soleus_api::db::schema::sessions;
+use soleus_api::db::schema::{events, sessions};
 
 use super::{session, stored_ids};
 use crate::helpers::{assert_problem, spawn_app};
@@ -203,6 +203,18 @@ async fn concurrent_new_sessions_share_commits_and_a_failing_one_fails_alone() {
         90,
         "every write has its own position"
     );
+    let event_seqs: BTreeSet<i64> = events::table
+        .filter(events::kind.eq("session.created"))
+        .select(events::seq)
+        .load(&mut conn)
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        event_seqs,
+        seqs.iter().copied().collect::<BTreeSet<_>>(),
+        "each stored session has its event at its own position, and no other"
+    );
     if app.database_url.starts_with("postgres") {
         // Positions are `xid << 20 | k`: two sessions with one xid were committed together.
         let transactions = seqs.iter().map(|s| s >> 20).collect::<BTreeSet<_>>().len();
@@ -211,6 +223,57 @@ async fn concurrent_new_sessions_share_commits_and_a_failing_one_fails_alone() {
             "no group was formed: {transactions} commits for 90 sessions"
         );
     }
+}
+
+/// A group never waits for a user whose lock another transaction holds (a long batch, a
+/// purge): that user's create waits alone, and everyone else's is answered meanwhile.
+#[actix_web::test]
+async fn a_user_busy_elsewhere_does_not_hold_up_other_users_creates() {
+    use futures_util::future::{Either, join_all, select};
+    let app = spawn_app().await;
+    if !app.database_url.starts_with("postgres") {
+        return; // SQLite has one writer: every write waits for the one in progress anyway.
+    }
+    let (busy_id, busy, _) = app.user("busy@example.com").await;
+    let mut others = Vec::new();
+    for n in 0..3 {
+        others.push(app.user(&format!("free{n}@example.com")).await.1);
+    }
+    // Another transaction holds the busy user's lock, as a long batch would.
+    let mut holder = app.raw_connection();
+    diesel::sql_query("BEGIN").execute(&mut holder).unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('sessions:{busy_id}', 0))"
+    ))
+    .execute(&mut holder)
+    .unwrap();
+
+    let body = |i: usize| session(None, &format!("2026-10-{:02}T06:{:02}:00Z", 1 + i % 28, i % 60));
+    let first = body(0);
+    let waiting = Box::pin(app.send_json_with("POST", "/v1/me/sessions", &busy, &first));
+    let free = Box::pin(join_all((0..45).map(|i| {
+        let (app, token, body) = (&app, &others[i % 3], body(i));
+        async move { app.send_json_with("POST", "/v1/me/sessions", token, &body).await }
+    })));
+    let raced = actix_web::rt::time::timeout(std::time::Duration::from_secs(30), select(free, waiting))
+        .await
+        .expect("other users' creates waited for the busy user's lock");
+    let (answered, waiting) = match raced {
+        Either::Left(both) => both,
+        Either::Right((res, _)) => panic!("the busy user's create did not wait for its lock: {}", res.status),
+    };
+    for res in &answered {
+        assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    }
+    diesel::sql_query("COMMIT").execute(&mut holder).unwrap();
+    let res = waiting.await;
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    let (feed, _) = app.follow("/v1/me/changes", &busy, None, 7).await;
+    assert_eq!(
+        feed.len(),
+        1,
+        "the busy user's session is stored once, after the lock"
+    );
 }
 
 #[actix_web::test]
