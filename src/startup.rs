@@ -127,6 +127,11 @@ impl Application {
                 .map(|t| web::Data::new(middleware::MetricsToken(t))),
         };
         let cors_origins = settings.cors_origins.clone();
+        // One group commit for new sessions per process (its task runs on the main runtime),
+        // so that one user's creates on two workers share a group instead of colliding.
+        let writer = web::Data::new(crate::services::sessions::Writer::start(
+            state.pool.get_ref().clone(),
+        ));
         let server = HttpServer::new(move || {
             let state = state.clone();
             App::new()
@@ -138,10 +143,7 @@ impl Application {
                 .wrap(from_fn(middleware::single_vary))
                 .app_data(state.routes)
                 .app_data(state.meta)
-                // This worker's group commit for new sessions (its task runs on the worker).
-                .app_data(web::Data::new(crate::services::sessions::Writer::start(
-                    state.pool.get_ref().clone(),
-                )))
+                .app_data(writer.clone())
                 .app_data(state.pool)
                 .app_data(state.catalogue)
                 .app_data(state.auth)

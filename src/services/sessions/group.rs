@@ -1,7 +1,8 @@
 //! Group commit for new sessions. Sessions that name nothing already stored (a server-assigned
 //! id, no external id) need no lookup first, so concurrent ones can share one statement and
-//! one commit. Each worker has a [`Writer`]: a create hands its row to it and waits for the
-//! answer. While [`GROUPS_IN_FLIGHT`] groups are being written, new creates queue, and the next
+//! one commit. Each process has one [`Writer`] (its task on the main runtime, shared by the
+//! workers): a create hands its row to it and waits for the answer. While
+//! [`GROUPS_IN_FLIGHT`] groups are being written, new creates queue, and the next
 //! group takes everything queued (up to [`MAX_GROUP`]). An idle server writes a lone create at
 //! once, as before; a busy one writes tens per commit instead of one, so the database and the
 //! blocking threads do a fraction of the work.
@@ -9,16 +10,21 @@
 //! Order and isolation do not change: the group takes each user's lock before its position
 //! (see `repository::sessions::insert_new_many`). A user the group cannot serve at once (their
 //! lock is held elsewhere, or the account is gone) is written on its own, as without groups,
-//! while the rest of the group is answered: nobody waits for another user.
+//! while the rest of the group is answered: nobody waits for another user. A user's creates
+//! that arrive while that user's group is in flight wait for it and go into the next one
+//! together, instead of colliding with it.
 //!
 //! The queue is bounded: a full one answers 503 at once, and a create that waited in it longer
 //! than [`QUEUE_WAIT`] (or whose client has gone) is not written, so an overloaded server sheds
 //! load instead of piling requests up in memory.
 
+use std::cell::RefCell;
+use std::collections::{HashSet, VecDeque};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tracing::Instrument as _;
 
 use crate::db::{self, DbError, DbPool};
@@ -26,12 +32,12 @@ use crate::error::ApiError;
 use crate::repository::events::EventRow;
 use crate::repository::sessions::{self as repo, SessionRow};
 
-/// Groups one worker writes at once. More would let each hold fewer sessions (less
+/// Groups written at once. More would let each hold fewer sessions (less
 /// sharing); fewer would leave the pool idle while one commits (benches/README.md).
 const GROUPS_IN_FLIGHT: usize = 2;
 /// The most sessions in one group (one statement: 19 arrays of this length).
 const MAX_GROUP: usize = 64;
-/// Creates one worker holds waiting for a group; one more is answered 503.
+/// Creates held waiting for a group; one more is answered 503.
 const QUEUE: usize = 16 * MAX_GROUP;
 /// The longest a create waits in the queue before it is answered 503 unwritten (as long as a
 /// single create waits for a database connection).
@@ -47,14 +53,14 @@ struct Job {
     span: tracing::Span,
 }
 
-/// A worker's queue of new sessions (see the module's notes).
+/// The process's queue of new sessions (see the module's notes).
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
 }
 
 impl Writer {
-    /// Starts the writer on the current worker's runtime (call it from the app factory).
+    /// Starts the writer on the current runtime (once, before the server's workers start).
     pub fn start(pool: DbPool) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
         tokio::task::spawn_local(run(pool, queue));
@@ -91,31 +97,60 @@ fn busy() -> ApiError {
 
 async fn run(pool: DbPool, mut queue: mpsc::Receiver<Job>) {
     let slots = Arc::new(Semaphore::new(GROUPS_IN_FLIGHT));
-    while let Some(first) = queue.recv().await {
+    // Users with a group in flight, and a signal when one ends. A second group for the same
+    // user would find the lock taken by the first and write that user's sessions one by one;
+    // instead they wait here and join the next group.
+    let writing: Rc<RefCell<HashSet<String>>> = Rc::default();
+    let ended = Rc::new(Notify::new());
+    let mut held: VecDeque<Job> = VecDeque::new();
+    loop {
+        if held.is_empty() {
+            let Some(job) = queue.recv().await else { return };
+            held.push_back(job);
+        }
         // Wait for a free slot before gathering: whatever arrives meanwhile joins this group.
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
+        while held.len() < 2 * MAX_GROUP
+            && let Ok(job) = queue.try_recv()
+        {
+            held.push_back(job);
+        }
         let mut group = Vec::new();
-        let mut next = Some(first);
-        while let Some(job) = next.take() {
+        let mut later = VecDeque::new();
+        for job in held.drain(..) {
             if job.reply.is_closed() {
                 // The client has gone: nobody to answer, and nothing written is the safer end.
             } else if job.queued.elapsed() > QUEUE_WAIT {
                 let _ = job.reply.send(Err(busy()));
-            } else {
+            } else if group.len() < MAX_GROUP && !writing.borrow().contains(&job.row.user_id) {
                 group.push(job);
-            }
-            if group.len() < MAX_GROUP {
-                next = queue.try_recv().ok();
+            } else {
+                later.push_back(job);
             }
         }
+        held = later;
         if group.is_empty() {
+            // Every held create is for a user being written now: wait for a group to end.
+            drop(slot);
+            if !held.is_empty() {
+                ended.notified().await;
+            }
             continue;
         }
-        let pool = pool.clone();
+        let users: Vec<String> = group.iter().map(|job| job.row.user_id.clone()).collect();
+        writing.borrow_mut().extend(users.iter().cloned());
+        let (pool, writing, ended) = (pool.clone(), Rc::clone(&writing), Rc::clone(&ended));
         tokio::task::spawn_local(async move {
             write(&pool, group).await;
+            {
+                let mut writing = writing.borrow_mut();
+                for user in &users {
+                    writing.remove(user);
+                }
+            }
+            ended.notify_one();
             drop(slot);
         });
     }
