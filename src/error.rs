@@ -127,6 +127,11 @@ impl ApiError {
         }
     }
 
+    /// 503: no database connection could be had (nothing was written).
+    pub fn database_unavailable() -> Self {
+        Self::ServiceUnavailable("The database is temporarily unavailable; retry later.".into())
+    }
+
     pub fn invalid_field(field: &str, code: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, code, message)])
     }
@@ -406,7 +411,7 @@ impl From<crate::db::DbError> for ApiError {
             }
             DbError::Pool(cause) => {
                 tracing::warn!(error = %cause, "database pool unavailable");
-                Self::ServiceUnavailable("The database is temporarily unavailable; retry later.".into())
+                Self::database_unavailable()
             }
             other => Self::Internal(anyhow::Error::new(other)),
         }

@@ -116,6 +116,9 @@ impl Application {
             quotas: web::Data::new(settings.quotas),
             webhooks: web::Data::new(settings.webhooks.clone()),
             limiter: limiter.clone(),
+            // One group commit for new sessions per process (its task runs on the main
+            // runtime), so that one user's creates on two workers share a group.
+            writer: web::Data::new(crate::services::sessions::Writer::start(pool.clone())),
             body_limit: BodyLimit(settings.max_body_bytes),
             body_timeout: BodyTimeout(std::time::Duration::from_secs(
                 settings.body_read_timeout_secs.max(1),
@@ -127,11 +130,6 @@ impl Application {
                 .map(|t| web::Data::new(middleware::MetricsToken(t))),
         };
         let cors_origins = settings.cors_origins.clone();
-        // One group commit for new sessions per process (its task runs on the main runtime),
-        // so that one user's creates on two workers share a group instead of colliding.
-        let writer = web::Data::new(crate::services::sessions::Writer::start(
-            state.pool.get_ref().clone(),
-        ));
         let server = HttpServer::new(move || {
             let state = state.clone();
             App::new()
@@ -143,7 +141,7 @@ impl Application {
                 .wrap(from_fn(middleware::single_vary))
                 .app_data(state.routes)
                 .app_data(state.meta)
-                .app_data(writer.clone())
+                .app_data(state.writer)
                 .app_data(state.pool)
                 .app_data(state.catalogue)
                 .app_data(state.auth)
@@ -358,6 +356,7 @@ struct State {
     quotas: web::Data<crate::services::Quotas>,
     webhooks: web::Data<webhooks::Policy>,
     limiter: web::Data<Limiter>,
+    writer: web::Data<crate::services::sessions::Writer>,
     body_limit: BodyLimit,
     body_timeout: BodyTimeout,
     metrics: Option<web::Data<middleware::MetricsToken>>,

@@ -191,9 +191,7 @@ async fn write(pool: &DbPool, group: Vec<Job>) {
             // group may or may not be stored, which only a 500 says honestly.
             for (reply, _) in waiting {
                 let _ = reply.send(Err(match &e {
-                    DbError::Pool(_) => ApiError::ServiceUnavailable(
-                        "The database is temporarily unavailable; retry later.".into(),
-                    ),
+                    DbError::Pool(_) => ApiError::database_unavailable(),
                     other => ApiError::Internal(anyhow::anyhow!("group of new sessions: {other}")),
                 }));
             }
