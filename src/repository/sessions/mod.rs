@@ -251,9 +251,8 @@ pub fn insert_new_many(
     writes: &mut [(SessionRow, EventRow)],
 ) -> QueryResult<Vec<bool>> {
     use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamp};
-    if let [(row, event)] = writes {
-        return insert_new(conn, row, event).map(|()| vec![true]);
-    }
+    // A group of one goes this way too: `insert_new` would wait for a busy user's lock while
+    // holding one of the writer's slots.
     match conn {
         AnyConnection::Postgresql(c) => {
             let rows: Vec<&SessionRow> = writes.iter().map(|(r, _)| r).collect();
