@@ -104,11 +104,22 @@ pub fn last(conn: &mut AnyConnection) -> QueryResult<i64> {
         .map(Option::unwrap_or_default)
 }
 
-/// Deletes events older than `before` and raises the horizon to the highest position deleted.
+/// Deletes events older than `before` that come before the oldest younger one, and raises the
+/// horizon to the highest position deleted. Positions follow commit time, so this walks the
+/// primary key from the start and stops at the first younger event (no index on the age, which
+/// every write would pay for); an old event past a younger one waits for a later purge.
 /// Purges take turns on one lock, so the horizon only rises.
 pub fn purge(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
     crate::db::lock_key(conn, "purge:events")?;
-    let old = events::table.filter(events::created_at.lt(before));
+    let first_young: Option<i64> = events::table
+        .filter(events::created_at.ge(before))
+        .order(events::seq.asc())
+        .select(events::seq)
+        .first(conn)
+        .optional()?;
+    let old = events::table
+        .filter(events::seq.lt(first_young.unwrap_or(i64::MAX)))
+        .filter(events::created_at.lt(before));
     let highest: Option<i64> = old.select(diesel::dsl::max(events::seq)).first(conn)?;
     let Some(highest) = highest else {
         return Ok(0);

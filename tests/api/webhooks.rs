@@ -860,3 +860,49 @@ async fn the_partner_feed_follows_random_writes_across_users_to_their_live_sets(
     // A user's token is refused.
     assert_problem(&app.get_with("/v1/partner/changes", &users[0].1).await, 403);
 }
+
+/// The purge walks positions from the oldest and stops at the first event younger than the
+/// cutoff (there is no index on age): older events before it go and the horizon rises to the
+/// last of them; an old event after a younger one waits for a later purge.
+#[actix_web::test]
+async fn purging_events_stops_at_the_first_younger_one_and_raises_the_horizon() {
+    use soleus_api::repository::events::{self as repo, EventRow};
+    let app = spawn_app().await;
+    let now = chrono::Utc::now().naive_utc();
+    let cutoff = now - chrono::Duration::days(30);
+    let event = |seq: i64, days_old: i64| EventRow {
+        seq,
+        id: format!("evt_purge_{seq}"),
+        user_id: "purge-user".into(),
+        partner_id: None,
+        kind: "session.created".into(),
+        data: "{}".into(),
+        created_at: now - chrono::Duration::days(days_old),
+    };
+    let mut conn = app.raw_connection();
+    let rows = [event(10, 40), event(20, 35), event(30, 1), event(40, 31)];
+    repo::insert_many(&mut conn, &rows).unwrap();
+    let seqs = |conn: &mut soleus_api::db::AnyConnection| -> Vec<i64> {
+        use diesel::prelude::*;
+        use soleus_api::db::schema::events;
+        events::table
+            .select(events::seq)
+            .order(events::seq.asc())
+            .load(conn)
+            .unwrap()
+    };
+
+    assert_eq!(repo::purge(&mut conn, cutoff).unwrap(), 2);
+    assert_eq!(seqs(&mut conn), [30, 40]);
+    assert_eq!(repo::horizon(&mut conn).unwrap(), 20);
+    // Nothing older before the first younger event: nothing goes, the horizon stays.
+    assert_eq!(repo::purge(&mut conn, cutoff).unwrap(), 0);
+    assert_eq!(repo::horizon(&mut conn).unwrap(), 20);
+    // Once the younger one is old too, both go.
+    assert_eq!(
+        repo::purge(&mut conn, now + chrono::Duration::seconds(1)).unwrap(),
+        2
+    );
+    assert!(seqs(&mut conn).is_empty());
+    assert_eq!(repo::horizon(&mut conn).unwrap(), 40);
+}
