@@ -112,6 +112,7 @@ impl Application {
                 ),
                 trusted_proxies: settings.trusted_proxies.clone(),
                 public_url: settings.public_url.clone(),
+                verified: Default::default(),
             }),
             quotas: web::Data::new(settings.quotas),
             webhooks: web::Data::new(settings.webhooks.clone()),

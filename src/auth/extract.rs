@@ -8,7 +8,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
 
 use super::AuthState;
-use super::tokens::{self, Scope, TokenKind};
+use super::tokens::{Scope, TokenKind};
 use crate::error::ApiError;
 
 /// A verified end-user access token.
@@ -51,7 +51,8 @@ pub(super) fn verified(req: &HttpRequest, kind: TokenKind) -> Result<(String, Ve
     let claims = match known {
         Some(claims) => claims,
         None => {
-            let claims = tokens::verify(&state.keys, &state.config, token)
+            let claims = state
+                .verify(token)
                 .map_err(|e| ApiError::InvalidToken(e.0.into()))?;
             // Kept for the request log's `caller` (the limiter had no budget for this route).
             req.extensions_mut()

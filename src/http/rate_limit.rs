@@ -14,7 +14,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage as _, web};
 
 use crate::auth::AuthState;
-use crate::auth::tokens::{self, Claims, TokenKind};
+use crate::auth::tokens::{Claims, TokenKind};
 use crate::error::ApiError;
 use crate::limits::{Class, Limiter};
 
@@ -43,7 +43,7 @@ pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-poli
 /// verified claims are kept for the route's extractor, which then does not verify again.
 fn caller(req: &ServiceRequest, auth: &AuthState) -> (String, bool) {
     let token = crate::auth::extract::bearer(req.request()).ok();
-    if let Some(claims) = token.and_then(|t| tokens::verify(&auth.keys, &auth.config, t).ok()) {
+    if let Some(claims) = token.and_then(|t| auth.verify(t).ok()) {
         let partner = claims.typ == TokenKind::Partner;
         let who = claims.caller();
         req.extensions_mut().insert(Verified(claims));
