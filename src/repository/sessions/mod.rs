@@ -233,13 +233,25 @@ pub fn insert_new(conn: &mut AnyConnection, row: &mut SessionRow, event: &mut Ev
     }
 }
 
+/// How [`insert_new_many`] takes each user's lock (PostgreSQL; SQLite's one writer waits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locks {
+    /// Only try: a user whose lock is held elsewhere is left out. For groups of many users,
+    /// which must never wait for one of them.
+    Try,
+    /// Wait for it. Only for one user's sessions (nobody else waits with them, and one lock
+    /// cannot deadlock).
+    Wait,
+}
+
 /// [`insert_new`] for several sessions at once (of one user or many): one statement on
 /// PostgreSQL, one write transaction on SQLite, so concurrent creates share a commit. Returns,
 /// for each write, whether it was stored; the ones left out are for the caller to write on
 /// their own with [`insert_new`], which waits as usual:
-/// - a user whose lock another transaction holds (a long batch, say) is left out rather than
-///   waited for, so a group never makes other users wait for that one (PostgreSQL: the group
-///   only tries the locks, so it can never wait, nor deadlock, whatever their order);
+/// - with [`Locks::Try`], a user whose lock another transaction holds (a long batch, another
+///   replica's group) is left out rather than waited for, so a group never makes other users
+///   wait for that one (PostgreSQL: the group only tries the locks, so it can never wait, nor
+///   deadlock, whatever their order);
 /// - a user who no longer exists (an account deleted while its token still runs) is left out,
 ///   so its refusal comes from the single write and does not fail the others.
 ///
@@ -249,6 +261,7 @@ pub fn insert_new(conn: &mut AnyConnection, row: &mut SessionRow, event: &mut Ev
 pub fn insert_new_many(
     conn: &mut AnyConnection,
     writes: &mut [(SessionRow, EventRow)],
+    locks: Locks,
 ) -> QueryResult<Vec<bool>> {
     use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamp};
     // A group of one goes this way too: `insert_new` would wait for a busy user's lock while
@@ -259,9 +272,15 @@ pub fn insert_new_many(
             let events: Vec<&EventRow> = writes.iter().map(|(_, e)| e).collect();
             let text = |f: fn(&SessionRow) -> &str| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
             let event_text = |f: fn(&EventRow) -> &str| events.iter().map(|e| f(e)).collect::<Vec<_>>();
+            let lock = match locks {
+                Locks::Try => "pg_try_advisory_xact_lock(hashtextextended('sessions:' || user_id, 0))",
+                Locks::Wait => {
+                    "(SELECT true FROM (SELECT pg_advisory_xact_lock(hashtextextended('sessions:' || user_id, 0))) AS l)"
+                }
+            };
             // `got` is materialised before `position` reads the transaction id (its FROM needs
             // the count), and both inserts need `position`: the locks come first.
-            let stored = diesel::sql_query(
+            let stored = diesel::sql_query(format!(
                 "WITH input AS ( \
                    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamp[], $5::int4[], \
                      $6::int4[], $7::text[], $8::text[], $9::int8[], $10::text[], $11::text[], $12::int8[], \
@@ -273,7 +292,7 @@ pub fn insert_new_many(
                  got AS MATERIALIZED ( \
                    SELECT user_id FROM (SELECT DISTINCT user_id FROM input) AS owners \
                    WHERE EXISTS (SELECT 1 FROM users WHERE users.id = owners.user_id) \
-                     AND pg_try_advisory_xact_lock(hashtextextended('sessions:' || user_id, 0))), \
+                     AND {lock}), \
                  position AS ( \
                    SELECT (pg_current_xact_id()::text::bigint << 20) AS base \
                    FROM (SELECT count(*) FROM got) AS locked), \
@@ -289,7 +308,7 @@ pub fn insert_new_many(
                  INSERT INTO events (seq, id, user_id, partner_id, type, data, created_at) \
                  SELECT position.base + k - 1, event_id, user_id, NULL, event_type, event_data, event_created_at \
                  FROM mine, position RETURNING seq",
-            )
+            ))
             .bind::<Array<Text>, _>(text(|r| &r.id))
             .bind::<Array<Text>, _>(text(|r| &r.user_id))
             .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.programme_id.as_deref()).collect::<Vec<_>>())

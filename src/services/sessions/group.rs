@@ -8,10 +8,12 @@
 //! blocking threads do a fraction of the work.
 //!
 //! Order and isolation do not change: the group takes each user's lock before its position
-//! (see `repository::sessions::insert_new_many`). A user the group cannot serve at once (their
-//! lock is held elsewhere, or the account is gone) is written on its own, as without groups,
-//! while the rest of the group is answered: nobody waits for another user. A user's creates
-//! that arrive while that user's group is in flight wait for it and go into the next one
+//! (see `repository::sessions::insert_new_many`), and only tries it. A user the group cannot
+//! serve at once (their lock is held elsewhere: a batch, another replica's group) is left out
+//! while the rest of the group is answered, so nobody waits for another user; that user's
+//! sessions then wait for their lock together, in one statement of their own (a deleted
+//! account's are written one by one, which refuses them). A user's creates that arrive while
+//! that user's sessions are being written wait for that write and go into the next group
 //! together, instead of colliding with it.
 //!
 //! The queue is bounded: a full one answers 503 at once, and a create that waited in it longer
@@ -19,25 +21,28 @@
 //! load instead of piling requests up in memory.
 
 use std::cell::RefCell;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::future::{Either, select};
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tracing::Instrument as _;
 
 use crate::db::{self, DbError, DbPool};
 use crate::error::ApiError;
 use crate::repository::events::EventRow;
-use crate::repository::sessions::{self as repo, SessionRow};
+use crate::repository::sessions::{self as repo, Locks, SessionRow};
 
 /// Groups written at once. More would let each hold fewer sessions (less
 /// sharing); fewer would leave the pool idle while one commits (benches/README.md).
 const GROUPS_IN_FLIGHT: usize = 2;
 /// The most sessions in one group (one statement: 19 arrays of this length).
 const MAX_GROUP: usize = 64;
-/// Creates held waiting for a group; one more is answered 503.
+/// Creates held waiting in the channel (one more is answered 503), and at most as many more
+/// taken from it for the users being written.
 const QUEUE: usize = 16 * MAX_GROUP;
 /// The longest a create waits in the queue before it is answered 503 unwritten (as long as a
 /// single create waits for a database connection).
@@ -97,11 +102,10 @@ fn busy() -> ApiError {
 
 async fn run(pool: DbPool, mut queue: mpsc::Receiver<Job>) {
     let slots = Arc::new(Semaphore::new(GROUPS_IN_FLIGHT));
-    // Users with a group in flight, and a signal when one ends. A second group for the same
-    // user would find the lock taken by the first and write that user's sessions one by one;
-    // instead they wait here and join the next group.
-    let writing: Rc<RefCell<HashSet<String>>> = Rc::default();
-    let ended = Rc::new(Notify::new());
+    // Users with a write in flight, and a signal when one ends. A second group for the same
+    // user would find the lock taken by the first and leave that user out; instead their
+    // creates wait here and join the next group.
+    let writing = Writing::default();
     let mut held: VecDeque<Job> = VecDeque::new();
     loop {
         if held.is_empty() {
@@ -112,7 +116,7 @@ async fn run(pool: DbPool, mut queue: mpsc::Receiver<Job>) {
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
-        while held.len() < 2 * MAX_GROUP
+        while held.len() < QUEUE
             && let Ok(job) = queue.try_recv()
         {
             held.push_back(job);
@@ -124,7 +128,7 @@ async fn run(pool: DbPool, mut queue: mpsc::Receiver<Job>) {
                 // The client has gone: nobody to answer, and nothing written is the safer end.
             } else if job.queued.elapsed() > QUEUE_WAIT {
                 let _ = job.reply.send(Err(busy()));
-            } else if group.len() < MAX_GROUP && !writing.borrow().contains(&job.row.user_id) {
+            } else if group.len() < MAX_GROUP && !writing.has(&job.row.user_id) {
                 group.push(job);
             } else {
                 later.push_back(job);
@@ -132,64 +136,115 @@ async fn run(pool: DbPool, mut queue: mpsc::Receiver<Job>) {
         }
         held = later;
         if group.is_empty() {
-            // Every held create is for a user being written now: wait for a group to end.
+            // Every held create is for a user being written now: wait for a write to end, or
+            // for a create of someone else.
             drop(slot);
             if !held.is_empty() {
-                ended.notified().await;
+                let ended = writing.ended.notified();
+                match select(pin!(ended), pin!(queue.recv())).await {
+                    Either::Right((Some(job), _)) => held.push_back(job),
+                    Either::Right((None, _)) => return,
+                    Either::Left(_) => {}
+                }
             }
             continue;
         }
         let users: Vec<String> = group.iter().map(|job| job.row.user_id.clone()).collect();
-        writing.borrow_mut().extend(users.iter().cloned());
-        let (pool, writing, ended) = (pool.clone(), Rc::clone(&writing), Rc::clone(&ended));
+        writing.start(&users);
+        let (pool, writing) = (pool.clone(), writing.clone());
         tokio::task::spawn_local(async move {
-            write(&pool, group).await;
-            {
-                let mut writing = writing.borrow_mut();
-                for user in &users {
-                    writing.remove(user);
-                }
-            }
-            ended.notify_one();
+            let left_out = write(&pool, group, Locks::Try).await;
             drop(slot);
+            // A user left out is busy elsewhere (another replica's group, a batch) or gone:
+            // their sessions wait for their lock together, holding up nobody else, and stay
+            // in `writing` until then.
+            let mut busy: HashMap<String, Vec<Job>> = HashMap::new();
+            for job in left_out {
+                busy.entry(job.row.user_id.clone()).or_default().push(job);
+            }
+            writing.end(users.iter().filter(|user| !busy.contains_key(*user)));
+            for (user, jobs) in busy {
+                let (pool, writing) = (pool.clone(), writing.clone());
+                tokio::task::spawn_local(async move {
+                    for job in write(&pool, jobs, Locks::Wait).await {
+                        // Still left out: the account is gone, which the single write says.
+                        tokio::task::spawn_local(
+                            alone(pool.clone(), job.row, job.event, job.reply).instrument(job.span),
+                        );
+                    }
+                    writing.end(std::iter::once(&user));
+                });
+            }
         });
     }
 }
 
-/// Writes a group and answers each create; the ones the group left out are written on their
-/// own, concurrently, after the slot is free again.
-async fn write(pool: &DbPool, group: Vec<Job>) {
+/// The users whose sessions are being written, and a signal when a write ends.
+#[derive(Clone, Default)]
+struct Writing {
+    users: Rc<RefCell<HashSet<String>>>,
+    ended: Rc<Notify>,
+}
+
+impl Writing {
+    fn has(&self, user: &str) -> bool {
+        self.users.borrow().contains(user)
+    }
+
+    fn start(&self, users: &[String]) {
+        self.users.borrow_mut().extend(users.iter().cloned());
+    }
+
+    fn end<'a>(&self, users: impl Iterator<Item = &'a String>) {
+        {
+            let mut writing = self.users.borrow_mut();
+            for user in users {
+                writing.remove(user);
+            }
+        }
+        self.ended.notify_one();
+    }
+}
+
+/// Writes a group in one statement and answers each create it stored; returns the ones it
+/// left out. A failed group stored nothing: all of it is left out, to be written apart.
+async fn write(pool: &DbPool, group: Vec<Job>, locks: Locks) -> Vec<Job> {
     let mut writes = Vec::with_capacity(group.len());
     let mut waiting = Vec::with_capacity(group.len());
     for job in group {
         writes.push((job.row, job.event));
-        waiting.push((job.reply, job.span));
+        waiting.push((job.reply, job.queued, job.span));
     }
     let result = db::autocommit(pool, move |conn| {
-        // A failed group stored nothing: its sessions are written on their own.
-        let done = repo::insert_new_many(conn, &mut writes).unwrap_or_else(|e| {
-            tracing::debug!(error = %e, size = writes.len(), "group of new sessions failed; writing them one by one");
+        let done = repo::insert_new_many(conn, &mut writes, locks).unwrap_or_else(|e| {
+            tracing::debug!(error = %e, size = writes.len(), "group of new sessions failed; writing them apart");
             vec![false; writes.len()]
         });
         Ok(writes.into_iter().zip(done).collect::<Vec<_>>())
     })
     .await;
+    let mut left_out = Vec::new();
     match result {
         Ok(outcomes) => {
-            for ((reply, span), ((row, event), done)) in waiting.into_iter().zip(outcomes) {
+            for ((reply, queued, span), ((row, event), done)) in waiting.into_iter().zip(outcomes) {
                 if done {
                     // A create whose client went away has nobody to answer: its row stays stored.
                     let _ = reply.send(Ok(row));
                 } else {
-                    let pool = pool.clone();
-                    tokio::task::spawn_local(alone(pool, row, event, reply).instrument(span));
+                    left_out.push(Job {
+                        row,
+                        event,
+                        reply,
+                        queued,
+                        span,
+                    });
                 }
             }
         }
         Err(e) => {
             // No connection: nothing was written (503). A panic in the blocking task: the
             // group may or may not be stored, which only a 500 says honestly.
-            for (reply, _) in waiting {
+            for (reply, _, _) in waiting {
                 let _ = reply.send(Err(match &e {
                     DbError::Pool(_) => ApiError::database_unavailable(),
                     other => ApiError::Internal(anyhow::anyhow!("group of new sessions: {other}")),
@@ -197,6 +252,7 @@ async fn write(pool: &DbPool, group: Vec<Job>) {
             }
         }
     }
+    left_out
 }
 
 /// One session on its own, waiting for its user's lock like any single write.

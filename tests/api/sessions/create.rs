@@ -222,7 +222,7 @@ async fn concurrent_new_sessions_of_many_users_and_a_deleted_account_each_get_th
 #[actix_web::test]
 async fn a_group_is_one_transaction_and_leaves_out_the_busy_and_the_gone() {
     use soleus_api::repository::events::EventRow;
-    use soleus_api::repository::sessions::{SessionRow, insert_new_many};
+    use soleus_api::repository::sessions::{Locks, SessionRow, insert_new_many};
     let app = spawn_app().await;
     let postgres = app.database_url.starts_with("postgres");
     let (a, token, _) = app.user("group-a@example.com").await;
@@ -245,31 +245,49 @@ async fn a_group_is_one_transaction_and_leaves_out_the_busy_and_the_gone() {
         .execute(&mut holder)
         .unwrap();
     }
+    let write_for = |owner: &String| {
+        let id = uuid::Uuid::now_v7().to_string();
+        let session = SessionRow {
+            id: id.clone(),
+            user_id: owner.clone(),
+            ..row.clone()
+        };
+        let event = EventRow {
+            seq: 0,
+            id: format!("evt_{}", id.replace('-', "")),
+            user_id: owner.clone(),
+            partner_id: None,
+            kind: "session.created".into(),
+            data: "{}".into(),
+            created_at: row.created_at,
+        };
+        (session, event)
+    };
     let owners = [&a, &a, &busy, &gone, &a];
-    let mut writes: Vec<(SessionRow, EventRow)> = owners
-        .iter()
-        .map(|owner| {
-            let id = uuid::Uuid::now_v7().to_string();
-            let session = SessionRow {
-                id: id.clone(),
-                user_id: (*owner).clone(),
-                ..row.clone()
-            };
-            let event = EventRow {
-                seq: 0,
-                id: format!("evt_{}", id.replace('-', "")),
-                user_id: (*owner).clone(),
-                partner_id: None,
-                kind: "session.created".into(),
-                data: "{}".into(),
-                created_at: row.created_at,
-            };
-            (session, event)
-        })
-        .collect();
-    let done = insert_new_many(&mut conn, &mut writes).unwrap();
+    let mut writes: Vec<(SessionRow, EventRow)> = owners.iter().map(|o| write_for(o)).collect();
+    let done = insert_new_many(&mut conn, &mut writes, Locks::Try).unwrap();
     if postgres {
+        // The busy user's sessions on their own wait for the lock, then share one transaction.
+        let mut theirs = vec![write_for(&busy), write_for(&busy)];
+        let url = app.database_url.clone();
+        let (sent, finished) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let mut conn = soleus_api::db::AnyConnection::establish(&url).unwrap();
+            let done = insert_new_many(&mut conn, &mut theirs, Locks::Wait).unwrap();
+            sent.send(()).unwrap();
+            (done, theirs)
+        });
+        assert!(
+            finished
+                .recv_timeout(std::time::Duration::from_millis(300))
+                .is_err(),
+            "Locks::Wait waits for the lock"
+        );
         diesel::sql_query("COMMIT").execute(&mut holder).unwrap();
+        let (done, theirs) = waiter.join().unwrap();
+        assert_eq!(done, [true, true]);
+        assert_eq!(theirs[0].0.seq >> 20, theirs[1].0.seq >> 20, "one transaction");
+        assert_eq!(theirs[1].0.seq, theirs[0].0.seq + 1);
     }
     assert_eq!(done, [true, true, !postgres, false, true]);
 
@@ -315,8 +333,8 @@ async fn a_group_is_one_transaction_and_leaves_out_the_busy_and_the_gone() {
     }
 }
 
-/// A group never waits for a user whose lock another transaction holds (a long batch, a
-/// purge): that user's create waits alone, and everyone else's is answered meanwhile.
+/// A group never waits for a user whose lock another transaction holds (a long batch, another
+/// replica's group): that user's creates wait apart, and everyone else's are answered meanwhile.
 #[actix_web::test]
 async fn a_user_busy_elsewhere_does_not_hold_up_other_users_creates() {
     use futures_util::future::{Either, join_all, select};
@@ -339,8 +357,10 @@ async fn a_user_busy_elsewhere_does_not_hold_up_other_users_creates() {
     .unwrap();
 
     let body = |i: usize| session(None, &format!("2026-10-{:02}T06:{:02}:00Z", 1 + i % 28, i % 60));
-    let first = body(0);
-    let waiting = Box::pin(app.send_json_with("POST", "/v1/me/sessions", &busy, &first));
+    let waiting = Box::pin(join_all((0..3).map(|i| {
+        let (app, busy, body) = (&app, &busy, body(100 + i));
+        async move { app.send_json_with("POST", "/v1/me/sessions", busy, &body).await }
+    })));
     let free = Box::pin(join_all((0..45).map(|i| {
         let (app, token, body) = (&app, &others[i % 3], body(i));
         async move { app.send_json_with("POST", "/v1/me/sessions", token, &body).await }
@@ -350,19 +370,23 @@ async fn a_user_busy_elsewhere_does_not_hold_up_other_users_creates() {
         .expect("other users' creates waited for the busy user's lock");
     let (answered, waiting) = match raced {
         Either::Left(both) => both,
-        Either::Right((res, _)) => panic!("the busy user's create did not wait for its lock: {}", res.status),
+        Either::Right((res, _)) => panic!(
+            "the busy user's creates did not wait for its lock: {:?}",
+            res[0].status
+        ),
     };
     for res in &answered {
         assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
     }
     diesel::sql_query("COMMIT").execute(&mut holder).unwrap();
-    let res = waiting.await;
-    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    for res in waiting.await {
+        assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    }
     let (feed, _) = app.follow("/v1/me/changes", &busy, None, 7).await;
     assert_eq!(
         feed.len(),
-        1,
-        "the busy user's session is stored once, after the lock"
+        3,
+        "the busy user's sessions are stored once each, after the lock"
     );
 }
 
