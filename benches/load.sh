@@ -102,6 +102,7 @@ throughput() { # $1: engine label, $2: DATABASE_URL
   token=$($CLIENT login "ingest-$RANDOM@example.com")
   $CLIENT ingest "$token"
   $CLIENT feed "$token"
+  $CLIENT ingest "$($CLIENT login "ingest-a-$RANDOM@example.com")" "$($CLIENT login "ingest-b-$RANDOM@example.com")"
   stop
 }
 

@@ -19,7 +19,10 @@ BASE = os.environ.get("BASE", "http://127.0.0.1:18080")
 
 
 def call(method, path, token=None, body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
+    return send(method, path, token, json.dumps(body).encode() if body is not None else None, headers)
+
+
+def send(method, path, token=None, data=None, headers=None):
     req = urllib.request.Request(BASE + path, data=data, method=method)
     if data is not None:
         req.add_header("Content-Type", "application/json")
@@ -71,18 +74,33 @@ def row(name, rate, unit, latencies, errors):
     print(f"| {name} | {rate:,.0f} {unit} | {p50:.2f} | {p99:.2f} | {errors} |", flush=True)
 
 
-def ingest(token, total=10_000, batch=500):
-    bodies = [{"sessions": [session(i, d) for i in range(batch)]} for d in range(total // batch)]
-    errors, latencies = 0, []
+def ingest(tokens, total=10_000, batch=500):
+    """Each token's client sends `total` sessions in batches, one batch after another; with
+    several tokens the clients run at once. Bodies are encoded and answers parsed outside the
+    timed loop, so the client's own JSON work does not count against the server."""
+    from concurrent.futures import ThreadPoolExecutor
+    batches = total // batch
+    bodies = [[json.dumps({"sessions": [session(i, d) for i in range(batch)]}).encode()
+               for d in range(batches)] for _ in tokens]
+    latencies, answers = [], []
+
+    def client(token, mine):
+        for body in mine:
+            t = time.perf_counter()
+            answers.append(send("POST", "/v1/me/sessions/batch", token, body))
+            latencies.append(time.perf_counter() - t)
+
     start = time.perf_counter()
-    for body in bodies:
-        t = time.perf_counter()
-        status, text = call("POST", "/v1/me/sessions/batch", token, body)
-        latencies.append(time.perf_counter() - t)
+    with ThreadPoolExecutor(len(tokens)) as pool:
+        list(pool.map(client, tokens, bodies))
+    elapsed = time.perf_counter() - start
+    errors = 0
+    for status, text in answers:
         results = json.loads(text)["results"] if status == 200 else []
         errors += (status != 200) + sum(1 for r in results if r["status"] not in (200, 201))
-    elapsed = time.perf_counter() - start
-    row(f"batch ingest {total:,} sessions ({batch}/batch)", total / elapsed, "sessions/s", latencies, errors)
+    clients = f", {len(tokens)} clients at once" if len(tokens) > 1 else ""
+    row(f"batch ingest {total * len(tokens):,} sessions ({batch}/batch{clients})",
+        total * len(tokens) / elapsed, "sessions/s", latencies, errors)
 
 
 def feed(token, page=500):
@@ -187,7 +205,7 @@ def main():
     if cmd == "login":
         print(login(sys.argv[2]))
     elif cmd == "ingest":
-        ingest(sys.argv[2])
+        ingest(sys.argv[2:])
     elif cmd == "feed":
         feed(sys.argv[2])
     elif cmd == "seed":

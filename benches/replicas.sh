@@ -104,5 +104,7 @@ echo
 echo "| batch ingest | rate | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|"
 start 1
-$CLIENT ingest "$(head -1 "$WORK/tokens.1000")"
+$CLIENT ingest "$(sed -n 1p "$WORK/tokens.1000")"
+# Partner platforms sync many users at once: two clients, two users, batches in parallel.
+$CLIENT ingest "$(sed -n 2p "$WORK/tokens.1000")" "$(sed -n 3p "$WORK/tokens.1000")"
 stop
