@@ -9,7 +9,10 @@
 //! bounded wait that ends in a 503), and a write sent down the read path fails loudly in tests
 //! instead of racing the writer through SQLite's busy handler. PostgreSQL uses one pool for both.
 
+mod prepared;
 pub mod schema;
+
+pub use prepared::{Prepared, prepared};
 
 use std::path::Path;
 use std::time::Duration;
@@ -418,12 +421,10 @@ fn lock_for_write(conn: &mut AnyConnection) -> QueryResult<()> {
 /// [`lock_for_write`]).
 pub fn lock_key(conn: &mut AnyConnection, key: &str) -> QueryResult<()> {
     match conn {
-        AnyConnection::Postgresql(c) => {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind::<diesel::sql_types::Text, _>(key)
-                .execute(c)
-                .map(drop)
-        }
+        AnyConnection::Postgresql(c) => prepared("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(c)
+            .map(drop),
         AnyConnection::Sqlite(_) => lock_for_write(conn),
     }
 }

@@ -53,7 +53,7 @@ struct Bound {
 /// The position below which the log is final: nothing can still commit under it.
 fn final_below(conn: &mut AnyConnection) -> QueryResult<i64> {
     match conn {
-        AnyConnection::Postgresql(c) => Ok(diesel::sql_query(
+        AnyConnection::Postgresql(c) => Ok(crate::db::prepared(
             "SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20) AS seq",
         )
         .get_result::<Bound>(c)?

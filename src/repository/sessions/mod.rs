@@ -22,8 +22,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::events::EventRow;
-use crate::db::AnyConnection;
 use crate::db::schema::{change_counters, feed_horizons, sessions};
+use crate::db::{AnyConnection, prepared};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable, AsChangeset)]
 #[diesel(table_name = sessions, treat_none_as_null = true)]
@@ -52,7 +52,7 @@ struct PgPosition {
     seq: i64,
 }
 
-/// Bits of a PostgreSQL position below the transaction id.
+/// Bits of a PostgreSQL position below the transaction id (the SQL texts say `<< 20`).
 const WRITES_PER_TRANSACTION_BITS: u32 = 20;
 
 /// The `n` change-feed positions of this write transaction (after [`lock`]), ascending. Call
@@ -61,10 +61,10 @@ const WRITES_PER_TRANSACTION_BITS: u32 = 20;
 pub fn next_positions(conn: &mut AnyConnection, n: usize) -> QueryResult<Vec<i64>> {
     let n = i64::try_from(n.clamp(1, 1 << WRITES_PER_TRANSACTION_BITS)).unwrap_or(1);
     match conn {
-        AnyConnection::Postgresql(c) => Ok(diesel::sql_query(format!(
-            "SELECT (pg_current_xact_id()::text::bigint << {WRITES_PER_TRANSACTION_BITS}) + k AS seq \
-             FROM generate_series(0, $1 - 1) AS k ORDER BY 1"
-        ))
+        AnyConnection::Postgresql(c) => Ok(prepared(
+            "SELECT (pg_current_xact_id()::text::bigint << 20) + k AS seq \
+             FROM generate_series(0, $1 - 1) AS k ORDER BY 1",
+        )
         .bind::<diesel::sql_types::BigInt, _>(n)
         .load::<PgPosition>(c)?
         .into_iter()
@@ -185,7 +185,7 @@ pub fn insert_new(conn: &mut AnyConnection, row: &mut SessionRow, event: &mut Ev
     use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
     match conn {
         AnyConnection::Postgresql(c) => {
-            let seq = diesel::sql_query(
+            let seq = prepared(
                 "WITH position AS ( \
                    SELECT (pg_current_xact_id()::text::bigint << 20) AS seq \
                    FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS locked), \
@@ -233,6 +233,42 @@ pub fn insert_new(conn: &mut AnyConnection, row: &mut SessionRow, event: &mut Ev
     }
 }
 
+/// The text of [`insert_new_many`]'s statement on PostgreSQL, with `$lock` taking one user's
+/// lock (a constant per [`Locks`], so each is prepared once per connection).
+macro_rules! group_insert {
+    ($lock:literal) => {
+        concat!(
+            "WITH input AS ( \
+                   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamp[], $5::int4[], \
+                     $6::int4[], $7::text[], $8::text[], $9::int8[], $10::text[], $11::text[], $12::int8[], \
+                     $13::bool[], $14::timestamp[], $15::timestamp[], $16::text[], $17::text[], $18::text[], \
+                     $19::timestamp[]) WITH ORDINALITY \
+                   AS t(id, user_id, programme_id, started_at, utc_offset_minutes, duration_seconds, source, \
+                     external_id, external_version, content, content_hash, version, deleted, created_at, \
+                     updated_at, event_id, event_type, event_data, event_created_at, k)), \
+                 got AS MATERIALIZED ( \
+                   SELECT user_id FROM (SELECT DISTINCT user_id FROM input) AS owners \
+                   WHERE EXISTS (SELECT 1 FROM users WHERE users.id = owners.user_id) \
+                     AND ", $lock, "), \
+                 position AS ( \
+                   SELECT (pg_current_xact_id()::text::bigint << 20) AS base \
+                   FROM (SELECT count(*) FROM got) AS locked), \
+                 mine AS (SELECT input.* FROM input JOIN got USING (user_id)), \
+                 stored AS ( \
+                   INSERT INTO sessions (id, user_id, programme_id, started_at, utc_offset_minutes, \
+                     duration_seconds, source, external_id, external_version, content, content_hash, \
+                     version, seq, deleted, created_at, updated_at) \
+                   SELECT id, user_id, programme_id, started_at, utc_offset_minutes, duration_seconds, source, \
+                     external_id, external_version, content, content_hash, version, position.base + k - 1, \
+                     deleted, created_at, updated_at \
+                   FROM mine, position RETURNING seq) \
+                 INSERT INTO events (seq, id, user_id, partner_id, type, data, created_at) \
+                 SELECT position.base + k - 1, event_id, user_id, NULL, event_type, event_data, event_created_at \
+                 FROM mine, position RETURNING seq"
+        )
+    };
+}
+
 /// How [`insert_new_many`] takes each user's lock (PostgreSQL; SQLite's one writer waits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Locks {
@@ -272,63 +308,43 @@ pub fn insert_new_many(
             let events: Vec<&EventRow> = writes.iter().map(|(_, e)| e).collect();
             let text = |f: fn(&SessionRow) -> &str| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
             let event_text = |f: fn(&EventRow) -> &str| events.iter().map(|e| f(e)).collect::<Vec<_>>();
-            let lock = match locks {
-                Locks::Try => "pg_try_advisory_xact_lock(hashtextextended('sessions:' || user_id, 0))",
-                Locks::Wait => {
-                    "(SELECT true FROM (SELECT pg_advisory_xact_lock(hashtextextended('sessions:' || user_id, 0))) AS l)"
-                }
-            };
             // `got` is materialised before `position` reads the transaction id (its FROM needs
             // the count), and both inserts need `position`: the locks come first.
-            let stored = diesel::sql_query(format!(
-                "WITH input AS ( \
-                   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamp[], $5::int4[], \
-                     $6::int4[], $7::text[], $8::text[], $9::int8[], $10::text[], $11::text[], $12::int8[], \
-                     $13::bool[], $14::timestamp[], $15::timestamp[], $16::text[], $17::text[], $18::text[], \
-                     $19::timestamp[]) WITH ORDINALITY \
-                   AS t(id, user_id, programme_id, started_at, utc_offset_minutes, duration_seconds, source, \
-                     external_id, external_version, content, content_hash, version, deleted, created_at, \
-                     updated_at, event_id, event_type, event_data, event_created_at, k)), \
-                 got AS MATERIALIZED ( \
-                   SELECT user_id FROM (SELECT DISTINCT user_id FROM input) AS owners \
-                   WHERE EXISTS (SELECT 1 FROM users WHERE users.id = owners.user_id) \
-                     AND {lock}), \
-                 position AS ( \
-                   SELECT (pg_current_xact_id()::text::bigint << 20) AS base \
-                   FROM (SELECT count(*) FROM got) AS locked), \
-                 mine AS (SELECT input.* FROM input JOIN got USING (user_id)), \
-                 stored AS ( \
-                   INSERT INTO sessions (id, user_id, programme_id, started_at, utc_offset_minutes, \
-                     duration_seconds, source, external_id, external_version, content, content_hash, \
-                     version, seq, deleted, created_at, updated_at) \
-                   SELECT id, user_id, programme_id, started_at, utc_offset_minutes, duration_seconds, source, \
-                     external_id, external_version, content, content_hash, version, position.base + k - 1, \
-                     deleted, created_at, updated_at \
-                   FROM mine, position RETURNING seq) \
-                 INSERT INTO events (seq, id, user_id, partner_id, type, data, created_at) \
-                 SELECT position.base + k - 1, event_id, user_id, NULL, event_type, event_data, event_created_at \
-                 FROM mine, position RETURNING seq",
-            ))
-            .bind::<Array<Text>, _>(text(|r| &r.id))
-            .bind::<Array<Text>, _>(text(|r| &r.user_id))
-            .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.programme_id.as_deref()).collect::<Vec<_>>())
-            .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.started_at).collect::<Vec<_>>())
-            .bind::<Array<Integer>, _>(rows.iter().map(|r| r.utc_offset_minutes).collect::<Vec<_>>())
-            .bind::<Array<Integer>, _>(rows.iter().map(|r| r.duration_seconds).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(text(|r| &r.source))
-            .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.external_id.as_deref()).collect::<Vec<_>>())
-            .bind::<Array<Nullable<BigInt>>, _>(rows.iter().map(|r| r.external_version).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(text(|r| &r.content))
-            .bind::<Array<Text>, _>(text(|r| &r.content_hash))
-            .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.version).collect::<Vec<_>>())
-            .bind::<Array<Bool>, _>(rows.iter().map(|r| r.deleted).collect::<Vec<_>>())
-            .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
-            .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.updated_at).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(event_text(|e| &e.id))
-            .bind::<Array<Text>, _>(event_text(|e| &e.kind))
-            .bind::<Array<Text>, _>(event_text(|e| &e.data))
-            .bind::<Array<Timestamp>, _>(events.iter().map(|e| e.created_at).collect::<Vec<_>>())
-            .load::<PgPosition>(c)?;
+            let sql = match locks {
+                Locks::Try => {
+                    group_insert!("pg_try_advisory_xact_lock(hashtextextended('sessions:' || user_id, 0))")
+                }
+                Locks::Wait => group_insert!(
+                    "(SELECT true FROM (SELECT pg_advisory_xact_lock(hashtextextended('sessions:' || user_id, 0))) AS l)"
+                ),
+            };
+            let stored = prepared(sql)
+                .bind::<Array<Text>, _>(text(|r| &r.id))
+                .bind::<Array<Text>, _>(text(|r| &r.user_id))
+                .bind::<Array<Nullable<Text>>, _>(
+                    rows.iter().map(|r| r.programme_id.as_deref()).collect::<Vec<_>>(),
+                )
+                .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.started_at).collect::<Vec<_>>())
+                .bind::<Array<Integer>, _>(rows.iter().map(|r| r.utc_offset_minutes).collect::<Vec<_>>())
+                .bind::<Array<Integer>, _>(rows.iter().map(|r| r.duration_seconds).collect::<Vec<_>>())
+                .bind::<Array<Text>, _>(text(|r| &r.source))
+                .bind::<Array<Nullable<Text>>, _>(
+                    rows.iter().map(|r| r.external_id.as_deref()).collect::<Vec<_>>(),
+                )
+                .bind::<Array<Nullable<BigInt>>, _>(
+                    rows.iter().map(|r| r.external_version).collect::<Vec<_>>(),
+                )
+                .bind::<Array<Text>, _>(text(|r| &r.content))
+                .bind::<Array<Text>, _>(text(|r| &r.content_hash))
+                .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.version).collect::<Vec<_>>())
+                .bind::<Array<Bool>, _>(rows.iter().map(|r| r.deleted).collect::<Vec<_>>())
+                .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
+                .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.updated_at).collect::<Vec<_>>())
+                .bind::<Array<Text>, _>(event_text(|e| &e.id))
+                .bind::<Array<Text>, _>(event_text(|e| &e.kind))
+                .bind::<Array<Text>, _>(event_text(|e| &e.data))
+                .bind::<Array<Timestamp>, _>(events.iter().map(|e| e.created_at).collect::<Vec<_>>())
+                .load::<PgPosition>(c)?;
             // Positions are `base | (k - 1)` with k below 2^20: each names its write.
             let mask = (1_i64 << WRITES_PER_TRANSACTION_BITS) - 1;
             let mut done = vec![false; writes.len()];

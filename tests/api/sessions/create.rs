@@ -325,6 +325,23 @@ async fn a_group_is_one_transaction_and_leaves_out_the_busy_and_the_gone() {
     if postgres {
         let xids: BTreeSet<i64> = stored.iter().map(|s| s >> 20).collect();
         assert_eq!(xids.len(), 1, "one transaction for the group: {stored:?}");
+        // The statement is prepared once per connection, not parsed and planned each time.
+        let mut again = vec![write_for(&a), write_for(&a)];
+        assert_eq!(
+            insert_new_many(&mut conn, &mut again, Locks::Try).unwrap(),
+            [true, true]
+        );
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let prepared = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE 'WITH input AS%'",
+        )
+        .get_result::<Count>(&mut conn)
+        .unwrap();
+        assert_eq!(prepared.n, 1, "one prepared group statement, used twice");
     } else {
         assert!(
             stored.windows(2).all(|w| w[1] == w[0] + 1),
