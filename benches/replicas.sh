@@ -5,6 +5,9 @@
 #
 #   benches/replicas.sh                       # about 4 minutes on 2 cores after the build
 #   DURATION=20s CONNS=32 benches/replicas.sh
+#   REPLICAS="1 3" USERS=1000 BATCH=0 benches/replicas.sh   # a subset
+#   WORKERS=2 POOL=8 benches/replicas.sh      # per replica (default: the cores split between
+#                                             # the replicas, at least 1; pool 8)
 #
 # Needs: wrk, pgbench, psql, python3, and PostgreSQL at PG_URL whose user may create databases.
 # Closed loop: wrk, every replica and PostgreSQL share the machine's cores, so these are the
@@ -33,9 +36,10 @@ psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/
 DB_URL="${PG_URL%/*}/$DB"
 
 start() { # $1: replicas
+  local workers=${WORKERS:-$(( $(nproc) / $1 > 0 ? $(nproc) / $1 : 1 ))}
   for n in $(seq 0 $(( $1 - 1 ))); do
     SOLEUS_PORT=$(( BASE_PORT + n )) SOLEUS_DATA_DIR="$WORK/data" DATABASE_URL="$DB_URL" RUST_LOG=warn \
-      SOLEUS_DB_POOL_SIZE=8 SOLEUS_REGISTRATIONS_PER_ADDRESS=1000000 \
+      SOLEUS_WORKERS=$workers SOLEUS_DB_POOL_SIZE=${POOL:-8} SOLEUS_REGISTRATIONS_PER_ADDRESS=1000000 \
       SOLEUS_LOGIN_FAILURES_PER_ADDRESS=1000000 SOLEUS_RATE_LIMIT_READ=0 SOLEUS_RATE_LIMIT_WRITE=0 SOLEUS_RATE_LIMIT_AUTH=0 SOLEUS_RATE_LIMIT_EXPENSIVE=0 SOLEUS_MAX_SESSIONS_PER_DAY=0 "$BIN" >>"$WORK/server.log" 2>&1 &
     PIDS+=($!)
     # The first start creates the signing key the others share.
@@ -93,13 +97,14 @@ export BASE="http://127.0.0.1:$BASE_PORT"
 $CLIENT tokens 1 >"$WORK/tokens.1"
 $CLIENT tokens 1000 >"$WORK/tokens.1000"
 stop
-for replicas in 1 2 3; do
+for replicas in ${REPLICAS:-1 2 3}; do
   start "$replicas"
-  for users in 1 1000; do
+  for users in ${USERS:-1 1000}; do
     post_run "$replicas replica(s), $users user(s)" "$replicas" "$WORK/tokens.$users"
   done
   stop
 done
+[ "${BATCH:-1}" = 1 ] || exit 0
 echo
 echo "| batch ingest | rate | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|"
