@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Client side of benches/load.sh: batch ingest, change-feed walk, and the scale check.
+"""Client side of benches/load.sh and replicas.sh: batch ingest, change-feed walk and follower,
+and the scale check.
 
 Standard library only. Each command prints one table row:
   name | requests/s or items/s | p50 ms | p99 ms | errors
@@ -123,6 +124,41 @@ def feed(token, page=500):
     row(f"change-feed walk, {seen:,} changes ({page}/page)", seen / elapsed, "changes/s", latencies, errors)
 
 
+def follow(token, stop_file, out_file):
+    """Follows the token's change feed while the load runs (until `stop_file` exists, then to
+    its end) and writes what it holds: one `id version` line per session. Counts changes that
+    came back at an older or equal version (a duplicate or a reordering) and failed pages."""
+    seen, cursor, stale, errors, pages = {}, None, 0, 0, 0
+    while True:
+        stopping = os.path.exists(stop_file)
+        while True:
+            path = "/v1/me/changes?limit=500" + (f"&since={cursor}" if cursor else "")
+            status, text = call("GET", path, token)
+            pages += 1
+            if status != 200:
+                errors += 1
+                time.sleep(0.05)
+                break
+            body = json.loads(text)
+            for change in body["changes"]:
+                before = seen.get(change["id"])
+                if before is not None and before >= change["version"]:
+                    stale += 1
+                seen[change["id"]] = change["version"]
+            cursor = body["next"]
+            if not body["has_more"]:
+                break
+        if stopping:
+            break
+        time.sleep(0.02)
+    with open(out_file, "w") as f:
+        for sid, version in sorted(seen.items()):
+            f.write(f"{sid} {version}\n")
+    print(f"follower: {pages} pages, {len(seen)} sessions, {stale} stale or repeated, {errors} failed pages",
+          file=sys.stderr)
+    sys.exit(1 if stale or errors else 0)
+
+
 # --- scale check --------------------------------------------------------------------------------
 
 CONTENT = json.dumps({"programme_week": None, "programme_session": None, "rpe": 6, "pain_during": 1,
@@ -208,6 +244,8 @@ def main():
         ingest(sys.argv[2:])
     elif cmd == "feed":
         feed(sys.argv[2])
+    elif cmd == "follow":
+        follow(*sys.argv[2:5])
     elif cmd == "seed":
         engine, target, me, users, per_user = sys.argv[2:7]
         (seed_sqlite if engine == "sqlite" else seed_postgres)(target, me, int(users), int(per_user))

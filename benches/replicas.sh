@@ -6,6 +6,7 @@
 #   benches/replicas.sh                       # about 4 minutes on 2 cores after the build
 #   DURATION=20s CONNS=32 benches/replicas.sh
 #   REPLICAS="1 3" USERS=1000 BATCH=0 benches/replicas.sh   # a subset
+#   FOLLOW=0 benches/replicas.sh              # without the feed follower's run
 #   WORKERS=2 POOL=8 benches/replicas.sh      # per replica (default: the cores split between
 #                                             # the replicas, at least 1; pool 8)
 #
@@ -104,6 +105,30 @@ for replicas in ${REPLICAS:-1 2 3}; do
   done
   stop
 done
+# Correctness under load: one user's creates through all three replicas while a follower reads
+# that user's feed through the first; at the end it must hold exactly the stored sessions and
+# versions (no skip, no duplicate, no change at an older version). Its own run, so its reads do
+# not count against the rates above.
+if [ "${FOLLOW:-1}" = 1 ]; then
+  echo
+  echo "| feed follower during the load | sessions stored | sessions followed | stale or repeated changes | identical |"
+  echo "|---|---|---|---|---|"
+  start 3
+  me=$($CLIENT whoami "$(cat "$WORK/tokens.1")")
+  $CLIENT follow "$(cat "$WORK/tokens.1")" "$WORK/stop" "$WORK/followed" 2>"$WORK/follower.log" &
+  follower=$!
+  post_run "3 replica(s), 1 user(s), feed followed meanwhile" 3 "$WORK/tokens.1" >"$WORK/followed_run"
+  touch "$WORK/stop"
+  follower_rc=0; wait "$follower" || follower_rc=$?
+  stop
+  psql "$DB_URL" -Atc "SELECT id || ' ' || version FROM sessions WHERE user_id = '$me'" | LC_ALL=C sort >"$WORK/stored"
+  LC_ALL=C sort -o "$WORK/followed" "$WORK/followed"
+  same=no; cmp -s "$WORK/stored" "$WORK/followed" && [ "$follower_rc" = 0 ] && same=yes
+  stale=$(sed -n 's/.* \([0-9]*\) stale.*/\1/p' "$WORK/follower.log")
+  echo "| 1 user through 3 replicas for $DURATION ($(cut -d'|' -f3 "$WORK/followed_run" | xargs)), follower on replica 1 | $(wc -l <"$WORK/stored") | $(wc -l <"$WORK/followed") | ${stale:-?} | $same |"
+  [ "$same" = yes ] || { echo "the follower's set differs from the stored one:" >&2; cat "$WORK/follower.log" >&2; diff "$WORK/stored" "$WORK/followed" | head >&2; exit 1; }
+fi
+
 [ "${BATCH:-1}" = 1 ] || exit 0
 echo
 echo "| batch ingest | rate | p50 ms | p99 ms | errors |"
