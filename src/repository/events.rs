@@ -28,12 +28,37 @@ pub struct EventRow {
 
 /// Stores events. Their positions are set (by the caller: a session's event takes the
 /// session's position; others take [`positions`]).
+///
+/// PostgreSQL: one prepared statement over arrays, as `sessions::insert_many`.
 pub fn insert_many(conn: &mut AnyConnection, rows: &[EventRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(500) {
-        match conn {
-            AnyConnection::Postgresql(c) => diesel::insert_into(events::table).values(chunk).execute(c)?,
-            AnyConnection::Sqlite(c) => diesel::insert_into(events::table).values(chunk).execute(c)?,
-        };
+    use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            let text = |f: fn(&EventRow) -> &str| rows.iter().map(f).collect::<Vec<_>>();
+            crate::db::prepared(
+                "INSERT INTO events (seq, id, user_id, partner_id, type, data, created_at) \
+                 SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], \
+                   $6::text[], $7::timestamp[])",
+            )
+            .bind::<Array<BigInt>, _>(rows.iter().map(|e| e.seq).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(text(|e| &e.id))
+            .bind::<Array<Text>, _>(text(|e| &e.user_id))
+            .bind::<Array<Nullable<Text>>, _>(
+                rows.iter().map(|e| e.partner_id.as_deref()).collect::<Vec<_>>(),
+            )
+            .bind::<Array<Text>, _>(text(|e| &e.kind))
+            .bind::<Array<Text>, _>(text(|e| &e.data))
+            .bind::<Array<Timestamp>, _>(rows.iter().map(|e| e.created_at).collect::<Vec<_>>())
+            .execute(c)?;
+        }
+        AnyConnection::Sqlite(c) => {
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(events::table).values(chunk).execute(c)?;
+            }
+        }
     }
     Ok(())
 }
