@@ -409,6 +409,20 @@ impl From<crate::db::DbError> for ApiError {
                 tracing::warn!(error = info.message(), "database cannot write");
                 Self::ServiceUnavailable("The database cannot accept writes right now; retry later.".into())
             }
+            // The connection died under the request (PostgreSQL restarted, the network
+            // dropped): pooled connections are not pinged before each use (that was a round
+            // trip and a transaction per request), so a stale one fails here once and is
+            // discarded. Nothing in it committed, bar a drop in the instant of a commit,
+            // which the client's own id or Idempotency-Key makes safe to retry. (libpq cannot
+            // send on a dead connection; the other cause of that error, over 65,535 bind
+            // values, cannot happen here: lists go to PostgreSQL as arrays.)
+            DbError::Query(Diesel::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                ref info,
+            )) => {
+                tracing::warn!(error = info.message(), "database connection lost");
+                Self::database_unavailable()
+            }
             DbError::Pool(cause) => {
                 tracing::warn!(error = %cause, "database pool unavailable");
                 Self::database_unavailable()
@@ -478,9 +492,13 @@ mod tests {
     }
 
     #[test]
-    fn a_full_disk_or_a_read_only_database_is_503_and_a_gone_owner_401() {
-        use diesel::result::DatabaseErrorKind::{ForeignKeyViolation, ReadOnlyTransaction, Unknown};
+    fn a_full_disk_a_read_only_database_or_a_lost_connection_is_503_and_a_gone_owner_401() {
+        use diesel::result::DatabaseErrorKind::{
+            ClosedConnection, ForeignKeyViolation, ReadOnlyTransaction, UnableToSendCommand, Unknown,
+        };
         for (kind, message) in [
+            (ClosedConnection, "server closed the connection unexpectedly"),
+            (UnableToSendCommand, "no connection to the server"),
             (Unknown, "database or disk is full"),
             (Unknown, "attempt to write a readonly database"),
             (
