@@ -410,12 +410,11 @@ impl From<crate::db::DbError> for ApiError {
                 Self::ServiceUnavailable("The database cannot accept writes right now; retry later.".into())
             }
             // The connection died under the request (PostgreSQL restarted, the network
-            // dropped): pooled connections are not pinged before each use (that was a round
-            // trip and a transaction per request), so a stale one fails here once and is
-            // discarded. Nothing in it committed, bar a drop in the instant of a commit,
-            // which the client's own id or Idempotency-Key makes safe to retry. (libpq cannot
-            // send on a dead connection; the other cause of that error, over 65,535 bind
-            // values, cannot happen here: lists go to PostgreSQL as arrays.)
+            // dropped): the database is unavailable, as when no connection can be had. A
+            // statement in flight at that instant may or may not have committed; a session
+            // sent with its own id (or an external id) is safe to retry either way. (libpq
+            // cannot send on a dead connection; the other cause of that error, over 65,535
+            // bind values, cannot happen here: lists go to PostgreSQL as arrays.)
             DbError::Query(Diesel::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 ref info,
