@@ -7,7 +7,9 @@
 //! cache prepares it once per connection and then only binds and executes.
 //!
 //! Placeholders are PostgreSQL's `$1`, `$2`, …, numbered in the order of [`Prepared::bind`];
-//! one may appear several times.
+//! one may appear several times, and every bound value must appear (a statement that names a
+//! value it was not given, or not one it was given, fails before it is sent). The text is not
+//! parsed as SQL: keep `$` out of its string literals.
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
@@ -65,6 +67,7 @@ impl QueryFragment<Pg> for Prepared<'_> {
         // replaced by the n-th value pushed where it stands. The text is the same on every
         // call, so the generated one (the cache key) is too.
         let mut rest = self.sql;
+        let mut used = vec![false; self.binds.len()];
         while let Some(at) = rest.find('$') {
             out.push_sql(&rest[..at]);
             let digits = rest[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
@@ -73,14 +76,24 @@ impl QueryFragment<Pg> for Prepared<'_> {
                     format!("a `$` without a number in {:?}", self.sql).into(),
                 )
             })?;
-            let bind = n.checked_sub(1).and_then(|i| self.binds.get(i)).ok_or_else(|| {
-                diesel::result::Error::QueryBuilderError(format!("${n} has no bound value").into())
-            })?;
+            let (bind, named) = n
+                .checked_sub(1)
+                .and_then(|i| self.binds.get(i).zip(used.get_mut(i)))
+                .ok_or_else(|| {
+                    diesel::result::Error::QueryBuilderError(format!("${n} has no bound value").into())
+                })?;
             bind.push(out.reborrow())?;
+            *named = true;
             rest = &rest[at + 1 + digits..];
         }
         out.push_sql(rest);
-        Ok(())
+        // A value the text never names is a miscounted statement, not something to drop.
+        match used.iter().position(|u| !u) {
+            Some(i) => Err(diesel::result::Error::QueryBuilderError(
+                format!("${} is bound but not in the statement", i + 1).into(),
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -117,14 +130,23 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_placeholder_without_a_value_is_an_error_not_a_query() {
-        let query = prepared("SELECT $1, $2").bind::<Text, _>("a");
-        let built = diesel::query_builder::QueryFragment::<diesel::pg::Pg>::to_sql(
-            &query,
+    fn builds(query: &super::Prepared<'_>) -> bool {
+        diesel::query_builder::QueryFragment::<diesel::pg::Pg>::to_sql(
+            query,
             &mut <diesel::pg::Pg as diesel::backend::Backend>::QueryBuilder::default(),
             &diesel::pg::Pg,
-        );
-        assert!(built.is_err());
+        )
+        .is_ok()
+    }
+
+    #[test]
+    fn a_placeholder_without_a_value_or_a_value_without_a_placeholder_is_an_error() {
+        assert!(builds(&prepared("SELECT $1").bind::<Text, _>("a")));
+        assert!(!builds(&prepared("SELECT $1, $2").bind::<Text, _>("a")));
+        assert!(!builds(&prepared("SELECT $0").bind::<Text, _>("a")));
+        assert!(!builds(&prepared("SELECT $ 1").bind::<Text, _>("a")));
+        assert!(!builds(
+            &prepared("SELECT $2").bind::<Text, _>("a").bind::<Text, _>("b")
+        ));
     }
 }
